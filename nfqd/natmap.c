@@ -1,0 +1,187 @@
+/* natmap.c - see natmap.h. */
+#include "natmap.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static int fail(char *err, size_t errlen, const char *why, const char *spec)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s: '%s'", why, spec);
+	return -1;
+}
+
+static struct natmap_entry *find_priv(struct natmap *m, const struct sn_addr *a)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (sn_addr_equal(&m->e[i].priv, a))
+			return &m->e[i];
+	return NULL;
+}
+
+static struct natmap_entry *find_pub(struct natmap *m, const struct sn_addr *a)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (sn_addr_equal(&m->e[i].pub, a))
+			return &m->e[i];
+	return NULL;
+}
+
+int natmap_add_spec(struct natmap *m, const char *spec, char *err, size_t errlen)
+{
+	const char *eq = strchr(spec, '=');
+	struct sn_endpoint priv, pub;
+	struct natmap_entry *e;
+
+	if (!eq)
+		return fail(err, errlen, "map needs PRIV[:PORT]=PUB[:PORT]", spec);
+	if (sn_endpoint_parse(&priv, spec, (size_t)(eq - spec)))
+		return fail(err, errlen, "bad private address", spec);
+	if (sn_endpoint_parse(&pub, eq + 1, strlen(eq + 1)))
+		return fail(err, errlen, "bad public address", spec);
+	if (priv.addr.family != pub.addr.family)
+		return fail(err, errlen, "private and public address families differ", spec);
+	if (!priv.port != !pub.port)
+		return fail(err, errlen, "give a port on both sides or on neither", spec);
+	if (sn_addr_is_special(&priv.addr) || sn_addr_is_special(&pub.addr))
+		return fail(err, errlen, "unspecified, loopback or multicast address", spec);
+
+	e = find_priv(m, &priv.addr);
+	if (e && !sn_addr_equal(&e->pub, &pub.addr))
+		return fail(err, errlen, "private address already mapped to another public one", spec);
+	if (!e) {
+		struct natmap_entry *other = find_pub(m, &pub.addr);
+
+		if (other)
+			return fail(err, errlen, "public address already mapped", spec);
+		if (m->n == NATMAP_MAX)
+			return fail(err, errlen, "too many map entries", spec);
+		e = &m->e[m->n++];
+		memset(e, 0, sizeof(*e));
+		e->priv = priv.addr;
+		e->pub = pub.addr;
+	}
+	if (priv.port) {
+		if (e->priv_port && (e->priv_port != priv.port || e->pub_port != pub.port))
+			return fail(err, errlen, "one port translation per mapping", spec);
+		e->priv_port = priv.port;
+		e->pub_port = pub.port;
+	}
+	return 0;
+}
+
+static bool valid_fqdn(const char *s)
+{
+	size_t len = strlen(s), label = 0;
+	bool alpha = false;
+
+	if (len == 0 || len > NATMAP_FQDN_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-'))
+			return false;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			alpha = true;
+		if (++label > 63)
+			return false;
+	}
+	return alpha;	/* a name, not an address in disguise */
+}
+
+int natmap_add_name(struct natmap *m, const char *spec, char *err, size_t errlen)
+{
+	const char *eq = strchr(spec, '=');
+	struct sn_addr pub;
+	struct natmap_entry *e;
+
+	if (!eq)
+		return fail(err, errlen, "public-name needs PUB=FQDN", spec);
+	if (sn_addr_parse(&pub, spec, (size_t)(eq - spec)))
+		return fail(err, errlen, "bad public address", spec);
+	if (!valid_fqdn(eq + 1))
+		return fail(err, errlen, "bad host name", spec);
+	e = find_pub(m, &pub);
+	if (!e)
+		return fail(err, errlen, "public address is in no map entry (give the map first)", spec);
+	snprintf(e->fqdn, sizeof(e->fqdn), "%s", eq + 1);
+	return 0;
+}
+
+static int parse_u16(const char *s, size_t len, uint16_t *out)
+{
+	unsigned v = 0;
+
+	if (len == 0 || len > 5)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int natmap_add_media_ports(struct natmap *m, const char *spec, char *err, size_t errlen)
+{
+	const char *eq = strchr(spec, '='), *dash, *colon, *pcolon;
+	struct sn_addr priv, pub;
+	uint16_t lo, hi, publo;
+	struct natmap_entry *e;
+
+	if (!eq)
+		return fail(err, errlen, "media-ports needs PRIV:LO-HI=PUB:LO", spec);
+	colon = memrchr(spec, ':', (size_t)(eq - spec));
+	dash = colon ? memchr(colon, '-', (size_t)(eq - colon)) : NULL;
+	pcolon = strrchr(eq + 1, ':');
+	if (!colon || !dash || !pcolon)
+		return fail(err, errlen, "media-ports needs PRIV:LO-HI=PUB:LO", spec);
+	if (sn_addr_parse(&priv, spec[0] == '[' ? spec + 1 : spec,
+			  (size_t)(colon - spec) - (spec[0] == '[' ? 2 : 0)) ||
+	    sn_addr_parse(&pub, eq[1] == '[' ? eq + 2 : eq + 1,
+			  (size_t)(pcolon - eq - 1) - (eq[1] == '[' ? 2 : 0)))
+		return fail(err, errlen, "bad address", spec);
+	if (parse_u16(colon + 1, (size_t)(dash - colon - 1), &lo) ||
+	    parse_u16(dash + 1, (size_t)(eq - dash - 1), &hi) ||
+	    parse_u16(pcolon + 1, strlen(pcolon + 1), &publo) || hi < lo ||
+	    (unsigned)publo + (hi - lo) > 65535)
+		return fail(err, errlen, "bad port range", spec);
+	e = find_priv(m, &priv);
+	if (!e || !sn_addr_equal(&e->pub, &pub))
+		return fail(err, errlen, "addresses are not a map entry (give the map first)", spec);
+	e->media_priv_lo = lo;
+	e->media_priv_hi = hi;
+	e->media_pub_lo = publo;
+	return 0;
+}
+
+const struct natmap_entry *natmap_by_priv(const struct natmap *m, const struct sn_addr *a)
+{
+	return find_priv((struct natmap *)m, a);
+}
+
+const struct natmap_entry *natmap_by_pub(const struct natmap *m, const struct sn_addr *a)
+{
+	return find_pub((struct natmap *)m, a);
+}
+
+const struct natmap_entry *natmap_by_name(const struct natmap *m, const char *host, size_t len)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->e[i].fqdn[0] && strlen(m->e[i].fqdn) == len &&
+		    strncasecmp(m->e[i].fqdn, host, len) == 0)
+			return &m->e[i];
+	return NULL;
+}

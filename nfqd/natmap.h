@@ -1,0 +1,49 @@
+/* natmap.h - the static NAT map: which private address (and port) appears
+ * outside as which public address (and port, and name).
+ *
+ * Owns: the table and its pure lookups, and parsing of the map syntax shared
+ * by the config file and the command line.
+ * Must not: resolve names, allocate per packet, know about SIP.
+ */
+#ifndef SIPNAT_NATMAP_H
+#define SIPNAT_NATMAP_H
+
+#include "addr.h"
+
+#define NATMAP_MAX 64
+#define NATMAP_FQDN_MAX 254
+
+struct natmap_entry {
+	struct sn_addr priv;
+	struct sn_addr pub;
+	/* Signalling port translation (public 5060 <-> private 5062); both 0
+	 * when the entry translates addresses only. */
+	uint16_t priv_port;
+	uint16_t pub_port;
+	/* Public name used instead of pub in SIP headers (never in SDP). */
+	char fqdn[NATMAP_FQDN_MAX + 1];
+	/* Media port translation: private [lo, hi] <-> public [pub_lo, ...].
+	 * All 0 when m= ports stay as they are (the default). */
+	uint16_t media_priv_lo, media_priv_hi, media_pub_lo;
+};
+
+struct natmap {
+	struct natmap_entry e[NATMAP_MAX];
+	size_t n;
+};
+
+/* "PRIV[:PORT]=PUB[:PORT]" (IPv6 in brackets when a port follows).  A
+ * second spec for the same private address adds a port translation to it.
+ * Returns 0, or -1 with a one-line reason in err. */
+int natmap_add_spec(struct natmap *m, const char *spec, char *err, size_t errlen);
+/* "PUB=FQDN": the name SIP headers carry for that public address. */
+int natmap_add_name(struct natmap *m, const char *spec, char *err, size_t errlen);
+/* "PRIV:LO-HI=PUB:LO": media (m=) port translation for a mapped address. */
+int natmap_add_media_ports(struct natmap *m, const char *spec, char *err, size_t errlen);
+
+const struct natmap_entry *natmap_by_priv(const struct natmap *m, const struct sn_addr *a);
+const struct natmap_entry *natmap_by_pub(const struct natmap *m, const struct sn_addr *a);
+/* Case-insensitive match of a host name against the entries' FQDNs. */
+const struct natmap_entry *natmap_by_name(const struct natmap *m, const char *host, size_t len);
+
+#endif

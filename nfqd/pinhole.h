@@ -1,0 +1,39 @@
+/* pinhole.h - what a media pinhole is, and the interface every pinhole
+ * backend implements (nft set elements here; conntrack expectations on
+ * kernels that allow them).
+ *
+ * A pinhole lets packets of one l4 protocol from src (any source port) to
+ * dst:dport through the firewall, for at most timeout_s seconds unless
+ * refreshed.  Backends are the only code that speaks their kernel API.
+ */
+#ifndef SIPNAT_PINHOLE_H
+#define SIPNAT_PINHOLE_H
+
+#include <stdint.h>
+
+#include "addr.h"
+
+struct pinhole {
+	uint8_t l4proto;	/* IPPROTO_UDP / IPPROTO_TCP */
+	struct sn_addr src;	/* the peer's media address (its SDP c=) */
+	struct sn_addr dst;	/* the receiver, as the firewall sees it */
+	uint16_t dport;
+	uint32_t timeout_s;
+};
+
+struct pin_backend_conf {
+	const char *table;	/* nft table, default "sipnat" (family inet) */
+	uint32_t default_timeout_s;
+};
+
+struct pinhole_ops {
+	const char *name;
+	/* 0, or -1 with errno set.  ctx is the backend's own state. */
+	int (*open)(void **ctx, const struct pin_backend_conf *conf);
+	int (*add)(void *ctx, const struct pinhole *p);	/* add or refresh */
+	int (*del)(void *ctx, const struct pinhole *p);	/* absent: 0 */
+	int (*flush)(void *ctx);			/* every sipnat pinhole */
+	void (*close)(void *ctx);
+};
+
+#endif
