@@ -1,0 +1,46 @@
+/* conf.h - nfqd's configuration: one struct filled from /etc/sipnat/nfqd.conf
+ * and from command-line flags that mirror the file's keys one to one
+ * (key "map" in the file is --map on the command line).
+ *
+ * Owns: parsing and validating keys and values.
+ * Must not: open sockets or touch the kernel; it reads one file.
+ * Errors are one line, "FILE:LINE: KEY: why" (or "--KEY: why" for flags),
+ * and the caller exits with status 2.
+ */
+#ifndef SIPNAT_CONF_H
+#define SIPNAT_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "natmap.h"
+
+#define CONF_DEFAULT_PATH "/etc/sipnat/nfqd.conf"
+
+struct conf {
+	struct natmap map;		/* map, public-name, media-ports */
+	bool rewrite_from_to;		/* rewrite-from-to = yes|no (no) */
+	bool strict;			/* strict = yes|no (no): drop what cannot be parsed */
+	uint16_t queue_num;		/* queue = N (0) */
+	bool fail_closed;		/* fail-closed = yes|no (no): no bypass when nfqd is gone */
+	char table[64];			/* nft-table = NAME (sipnat), family inet */
+	char media_backend[16];		/* media-backend = auto|nftset|expect (auto) */
+	uint32_t media_timeout_s;	/* media-timeout = SECONDS (60) */
+	uint32_t setup_timeout_s;	/* setup-timeout = SECONDS (180) */
+	uint32_t session_timeout_s;	/* session-timeout = SECONDS (7200) */
+	uint32_t max_dialogs;		/* max-dialogs = N (100000) */
+	uint32_t max_pinholes;		/* max-pinholes = N (400000) */
+	uint32_t max_pinholes_per_dialog; /* max-pinholes-per-dialog = N (32) */
+	char control_socket[108];	/* control-socket = PATH (/run/sipnat/nfqd.sock) */
+	char log_level[16];		/* log-level = error|warn|info|debug (info) */
+};
+
+void conf_defaults(struct conf *c);
+/* Sets one key from a string value; 0, or -1 with the reason in err. */
+int conf_set(struct conf *c, const char *key, const char *value, char *err, size_t errlen);
+/* Reads a file of "key = value" lines (# comments, blank lines).  0, or -1
+ * with "FILE:LINE: KEY: why" in err. */
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+
+#endif
