@@ -17,6 +17,7 @@
 #include "natmap.h"
 
 #define CONF_DEFAULT_PATH "/etc/sipnat/nfqd.conf"
+#define CONF_DEFAULT_SOCKET "/run/sipnat/nfqd.sock"
 
 struct conf {
 	struct natmap map;		/* map, public-name, media-ports */
@@ -42,5 +43,16 @@ int conf_set(struct conf *c, const char *key, const char *value, char *err, size
 /* Reads a file of "key = value" lines (# comments, blank lines).  0, or -1
  * with "FILE:LINE: KEY: why" in err. */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+
+/* conf_set for a command-line flag --KEY: the error comes back as the
+ * whole line "--KEY: why". */
+int conf_set_flag(struct conf *c, const char *key, const char *value, char *err, size_t errlen);
+bool conf_is_key(const char *key);
+/* map, public-name and media-ports: each use adds to the map. */
+bool conf_key_repeats(const char *key);
+/* The i-th key name (for building option tables, help); NULL past the end. */
+const char *conf_key_name(size_t i);
+/* Checks between keys once everything is set: 0, or -1 with "KEY: why". */
+int conf_check(const struct conf *c, char *err, size_t errlen);
 
 #endif
