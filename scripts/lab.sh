@@ -1,0 +1,286 @@
+#!/bin/bash
+# scripts/lab.sh - the lab network of the netns tests and of `make demo`:
+# a static-NAT deployment in three network namespaces.
+#
+#   $LAB_IN (inside)              $LAB_RT (router)                  $LAB_OUT (outside)
+#   10.0.0.5   server :5062  eth0 --- in0 10.0.0.1    out0 198.51.100.1 --- eth0 198.51.100.20 caller
+#   10.0.0.10  phone  :5060           fd00::1         2001:db8::1            198.51.100.30 registrar
+#   fd00::5, fd00::10                 owns 203.0.113.5, 203.0.113.10,        2001:db8::20, ::30
+#                                     2001:db8::5, 2001:db8::10 (public)
+#
+# 1:1 static NAT: 10.0.0.5 <-> 203.0.113.5 with SIP port 5060 (public) <->
+# 5062 (private), 10.0.0.10 <-> 203.0.113.10; fd00::5 <-> 2001:db8::5,
+# fd00::10 <-> 2001:db8::10.  Each endpoint namespace counts the media it
+# receives (table inet lab_rx, counters rtp_server, rtp_phone, rtp_caller).
+#
+# Owns: the topology, the plain NAT (no sipnat) and the start of sipnat's
+# pieces (rules, nfqd) inside the router, the start of the SIP peers.
+# Must not: touch the root namespace (its ruleset, sysctls, routes); every
+# address used lives in the namespaces made here.
+#
+# Sourced (after tests/netns/lib.sh) by the tests and scripts/demo.sh.  Run
+# directly, `scripts/lab.sh up [plain|sipnat]` builds a lab and leaves it
+# for manual poking (it prints the namespace names);
+# `scripts/lab.sh down SUFFIX` removes it again.
+
+LAB_TOP=${LAB_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+LAB_PEERS=$LAB_TOP/tests/netns/peers
+
+LAB_SERVER=10.0.0.5 LAB_SERVER_PORT=5062
+LAB_SERVER_PUB=203.0.113.5 LAB_SERVER_PUB_PORT=5060
+LAB_PHONE=10.0.0.10 LAB_PHONE_PUB=203.0.113.10
+LAB_CALLER=198.51.100.20 LAB_REGISTRAR=198.51.100.30
+LAB_RT_IN=10.0.0.1 LAB_RT_OUT=198.51.100.1
+LAB_SERVER6=fd00::5 LAB_SERVER6_PUB=2001:db8::5
+LAB_PHONE6=fd00::10 LAB_PHONE6_PUB=2001:db8::10
+LAB_CALLER6=2001:db8::20 LAB_REGISTRAR6=2001:db8::30
+LAB_RT_IN6=fd00::1 LAB_RT_OUT6=2001:db8::1
+# RTP ports each peer receives on (m= lines); the counters key on them.
+LAB_RTP_SERVER=20000 LAB_RTP_PHONE=22000 LAB_RTP_CALLER=30000
+# the pcap each side plays after the ACK: 10 RTP packets in 0.14 s
+LAB_PCAP_PACKETS=10
+
+LAB_NFQD=${LAB_NFQD:-$LAB_TOP/build/nfqd/nfqd}
+
+# lab_up: makes the namespaces (sets LAB_IN, LAB_RT, LAB_OUT), links,
+# addresses, routes, forwarding, and the receive counters.  No NAT yet.
+lab_up()
+{
+	setup_ns sn_in sn_rt sn_out
+	LAB_IN=$sn_in LAB_RT=$sn_rt LAB_OUT=$sn_out
+	LAB_DIR=$(mktemp -d /tmp/sipnat-lab.XXXXXX)
+	on_cleanup "rm -rf '$LAB_DIR'"
+
+	ip link add in0 netns "$LAB_RT" type veth peer name eth0 netns "$LAB_IN" || return 1
+	ip link add out0 netns "$LAB_RT" type veth peer name eth0 netns "$LAB_OUT" || return 1
+
+	# nodad: IPv6 addresses are usable at once, no 1-2 s of tentative state.
+	ip -n "$LAB_IN" addr add $LAB_SERVER/24 dev eth0
+	ip -n "$LAB_IN" addr add $LAB_PHONE/24 dev eth0
+	ip -n "$LAB_IN" addr add $LAB_SERVER6/64 dev eth0 nodad
+	ip -n "$LAB_IN" addr add $LAB_PHONE6/64 dev eth0 nodad
+	ip -n "$LAB_RT" addr add $LAB_RT_IN/24 dev in0
+	ip -n "$LAB_RT" addr add $LAB_RT_IN6/64 dev in0 nodad
+	ip -n "$LAB_RT" addr add $LAB_RT_OUT/24 dev out0
+	ip -n "$LAB_RT" addr add $LAB_RT_OUT6/64 dev out0 nodad
+	# The router owns the public addresses it NATs for, so it answers ARP/ND.
+	ip -n "$LAB_RT" addr add $LAB_SERVER_PUB/32 dev out0
+	ip -n "$LAB_RT" addr add $LAB_PHONE_PUB/32 dev out0
+	ip -n "$LAB_RT" addr add $LAB_SERVER6_PUB/128 dev out0 nodad
+	ip -n "$LAB_RT" addr add $LAB_PHONE6_PUB/128 dev out0 nodad
+	ip -n "$LAB_OUT" addr add $LAB_CALLER/24 dev eth0
+	ip -n "$LAB_OUT" addr add $LAB_REGISTRAR/24 dev eth0
+	ip -n "$LAB_OUT" addr add $LAB_CALLER6/64 dev eth0 nodad
+	ip -n "$LAB_OUT" addr add $LAB_REGISTRAR6/64 dev eth0 nodad
+
+	local ns
+	for ns in "$LAB_IN" "$LAB_RT" "$LAB_OUT"; do
+		ip -n "$ns" link set dev lo up
+	done
+	ip -n "$LAB_IN" link set eth0 up
+	ip -n "$LAB_OUT" link set eth0 up
+	ip -n "$LAB_RT" link set in0 up
+	ip -n "$LAB_RT" link set out0 up
+
+	ip -n "$LAB_IN" route add default via $LAB_RT_IN
+	ip -n "$LAB_IN" -6 route add default via $LAB_RT_IN6
+	# The outside knows only the public addresses: 10.0.0.0/8 and fd00::/8
+	# are not routed there, as on the Internet.
+	ip -n "$LAB_OUT" route add 203.0.113.0/24 via $LAB_RT_OUT
+
+	ip netns exec "$LAB_RT" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$LAB_RT" sysctl -qw net.ipv6.conf.all.forwarding=1
+
+	ip netns exec "$LAB_IN" nft -f - <<-EOF || return 1
+	table inet lab_rx {
+		counter rtp_server { }
+		counter rtp_phone { }
+		chain input {
+			type filter hook input priority 0; policy accept;
+			udp dport $LAB_RTP_SERVER counter name rtp_server
+			udp dport $LAB_RTP_PHONE counter name rtp_phone
+		}
+	}
+	EOF
+	ip netns exec "$LAB_OUT" nft -f - <<-EOF || return 1
+	table inet lab_rx {
+		counter rtp_caller { }
+		chain input {
+			type filter hook input priority 0; policy accept;
+			udp dport $LAB_RTP_CALLER counter name rtp_caller
+		}
+	}
+	EOF
+	lab_ping
+}
+
+# lab_ping: the links work (router to both sides).
+lab_ping()
+{
+	slowwait 5 ip netns exec "$LAB_RT" ping -q -c1 -W1 $LAB_SERVER >/dev/null &&
+		slowwait 5 ip netns exec "$LAB_RT" ping -q -c1 -W1 $LAB_CALLER >/dev/null
+}
+
+# lab_plain_nat: the static NAT of a router without any SIP help, and a
+# forward chain that lets everything through.  This is what breaks SIP.
+lab_plain_nat()
+{
+	ip netns exec "$LAB_RT" nft -f - <<-EOF
+	table ip lab_nat {
+		chain prerouting {
+			type nat hook prerouting priority dstnat; policy accept;
+			ip daddr $LAB_SERVER_PUB udp dport $LAB_SERVER_PUB_PORT dnat to $LAB_SERVER:$LAB_SERVER_PORT
+			ip daddr $LAB_SERVER_PUB dnat to $LAB_SERVER
+			ip daddr $LAB_PHONE_PUB dnat to $LAB_PHONE
+		}
+		chain postrouting {
+			type nat hook postrouting priority srcnat; policy accept;
+			ip saddr $LAB_SERVER udp sport $LAB_SERVER_PORT snat to $LAB_SERVER_PUB:$LAB_SERVER_PUB_PORT
+			ip saddr $LAB_SERVER snat to $LAB_SERVER_PUB
+			ip saddr $LAB_PHONE snat to $LAB_PHONE_PUB
+		}
+	}
+	table ip6 lab_nat {
+		chain prerouting {
+			type nat hook prerouting priority dstnat; policy accept;
+			ip6 daddr $LAB_SERVER6_PUB udp dport $LAB_SERVER_PUB_PORT dnat to [$LAB_SERVER6]:$LAB_SERVER_PORT
+			ip6 daddr $LAB_SERVER6_PUB dnat to $LAB_SERVER6
+			ip6 daddr $LAB_PHONE6_PUB dnat to $LAB_PHONE6
+		}
+		chain postrouting {
+			type nat hook postrouting priority srcnat; policy accept;
+			ip6 saddr $LAB_SERVER6 udp sport $LAB_SERVER_PORT snat to [$LAB_SERVER6_PUB]:$LAB_SERVER_PUB_PORT
+			ip6 saddr $LAB_SERVER6 snat to $LAB_SERVER6_PUB
+			ip6 saddr $LAB_PHONE6 snat to $LAB_PHONE6_PUB
+		}
+	}
+	EOF
+}
+
+# lab_counter NS COUNTER: packets of a lab_rx counter.
+lab_counter()
+{
+	nft_counter_packets "$1" inet lab_rx "$2"
+}
+
+# lab_sipp NS NAME ARGS...: starts sipp in the background inside NS, in
+# LAB_DIR, with its screen and message trace in $LAB_DIR/NAME.*; sets LAB_PID.
+# Every run is bounded by -timeout.
+lab_sipp()
+{
+	local ns=$1 name=$2
+	shift 2
+	(cd "$LAB_DIR" && exec ip netns exec "$ns" sipp -nostdin -m 1 -timeout 30s \
+		-trace_msg -message_file "$LAB_DIR/$name.msg" \
+		-trace_err -error_file "$LAB_DIR/$name.err" \
+		"$@" >"$LAB_DIR/$name.out" 2>&1) &
+	LAB_PID=$!
+}
+
+# lab_uas NS NAME IP PORT RTP_PORT [SDP_IP]: a UAS answering one call.
+lab_uas()
+{
+	local ns=$1 name=$2 ip=$3 port=$4 rtp=$5 sdp=${6:-$3}
+	lab_sipp "$ns" "$name" -sf "$LAB_PEERS/uas.xml" -i "$ip" -p "$port" \
+		-mi "$ip" -mp "$rtp" -key sdp_ip "$sdp"
+	LAB_UAS_PID=$LAB_PID
+	wait_udp_listen "$ns" "$ip" "$port"
+}
+
+# lab_uac NS NAME IP RTP_PORT TARGET [SDP_IP] [SERVICE]: one call to TARGET
+# (host:port).  Sets LAB_UAC_PID; wait for it with wait_pid_exit.
+lab_uac()
+{
+	local ns=$1 name=$2 ip=$3 rtp=$4 target=$5 sdp=${6:-$3} svc=${7:-service}
+	lab_sipp "$ns" "$name" -sf "$LAB_PEERS/uac.xml" -i "$ip" -p 5060 \
+		-mi "$ip" -mp "$rtp" -key sdp_ip "$sdp" -s "$svc" "$target"
+	LAB_UAC_PID=$LAB_PID
+}
+
+# lab_kamailio NS ADDR: the registrar/proxy, foreground, logging to
+# $LAB_DIR/kamailio.log; waits until it listens.
+lab_kamailio()
+{
+	local ns=$1 addr=$2
+	sed "s/LISTEN_ADDR/$addr/g" "$LAB_PEERS/kamailio.cfg" >"$LAB_DIR/kamailio.cfg"
+	ip netns exec "$ns" kamailio -f "$LAB_DIR/kamailio.cfg" -DD -E -m 16 -M 4 \
+		-w "$LAB_DIR" -Y "$LAB_DIR" -P "$LAB_DIR/kamailio.pid" \
+		>"$LAB_DIR/kamailio.log" 2>&1 &
+	LAB_KAMAILIO_PID=$!
+	wait_udp_listen "$ns" "$addr" 5060
+}
+
+# lab_capture_start NS IFACE NAME: tshark on IFACE into $LAB_DIR/NAME.pcap
+# (at most 120 s).  tshark needs a moment before it really captures, so this
+# returns only once a probe ping from PROBE_NS to PROBE_DST (defaults: the
+# router to the caller) shows up in the file.  Sets LAB_CAP_PID_<NAME>.
+lab_capture_start()
+{
+	local ns=$1 ifc=$2 name=$3 probe_ns=${4:-$LAB_RT} probe_dst=${5:-$LAB_CALLER}
+	local f=$LAB_DIR/$name.pcap pid
+	ip netns exec "$ns" tshark -q -n -i "$ifc" -a duration:120 -w "$f" \
+		>"$LAB_DIR/$name.tshark.log" 2>&1 &
+	pid=$!
+	printf -v "LAB_CAP_PID_$name" '%s' "$pid"
+	slowwait 10 grep -q "Capturing on" "$LAB_DIR/$name.tshark.log" || return 1
+	slowwait 10 lab_capture_probe "$f" "$probe_ns" "$probe_dst"
+}
+
+lab_capture_probe()
+{
+	ip netns exec "$2" ping -q -c1 -W1 "$3" >/dev/null 2>&1
+	[ -s "$1" ] && tshark -n -r "$1" -Y icmp 2>/dev/null | grep -q .
+}
+
+# lab_capture_stop NAME: stops the capture (SIGTERM, it flushes the file).
+lab_capture_stop()
+{
+	local v="LAB_CAP_PID_$1"
+	[ -n "${!v:-}" ] || return 0
+	kill -TERM "${!v}" 2>/dev/null
+	wait_pid_exit 10 "${!v}" >/dev/null 2>&1
+	printf -v "$v" '%s' ""
+}
+
+# lab_sdp_addrs NAME: the c= addresses of every SDP in a capture, one a line.
+lab_sdp_addrs()
+{
+	tshark -n -r "$LAB_DIR/$1.pcap" -Y sdp -T fields -e sdp.connection_info.address 2>/dev/null
+}
+
+# lab_logs: what the peers printed, to stderr, after a failure.
+lab_logs()
+{
+	local f
+	for f in "$LAB_DIR"/*.out "$LAB_DIR"/*.err "$LAB_DIR"/*.log; do
+		[ -s "$f" ] || continue
+		echo "---- $f" >&2
+		tail -n 30 "$f" >&2
+	done
+}
+
+# Direct use: build a lab and leave it up, or remove one.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -u
+	. "$LAB_TOP/tests/netns/lib.sh"
+	case "${1:-}" in
+	up)
+		require_root
+		trap cleanup EXIT
+		lab_up || exit 1
+		[ "${2:-plain}" = plain ] && lab_plain_nat
+		trap - EXIT
+		echo "LAB_IN=$LAB_IN LAB_RT=$LAB_RT LAB_OUT=$LAB_OUT LAB_DIR=$LAB_DIR"
+		echo "remove with: $0 down ${LAB_IN##*-}"
+		;;
+	down)
+		[ -n "${2:-}" ] || { echo "usage: $0 down SUFFIX" >&2; exit 2; }
+		NS_LIST=("sn_in-$2" "sn_rt-$2" "sn_out-$2")
+		cleanup_all_ns
+		;;
+	*)
+		echo "usage: $0 up [plain|none] | down SUFFIX" >&2
+		exit 2
+		;;
+	esac
+fi
