@@ -58,6 +58,15 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libnfqd.a $(wildcard nfqd/*.
 
 unit-bins: $(UNIT_BINS)
 
+# Benchmark helpers (scripts/bench.sh builds them with `make bench-bins`).
+BENCH_BINS := $(BUILD)/tests/bench/sipload $(BUILD)/tests/bench/nfq_accept
+
+$(BUILD)/tests/bench/%: tests/bench/%.c $(BUILD)/libnfqd.a $(wildcard nfqd/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libnfqd.a $(PKG_LIBS) $(LDFLAGS_ALL)
+
+bench-bins: $(BENCH_BINS)
+
 deps:
 	scripts/deps.sh
 

@@ -1,0 +1,323 @@
+#!/bin/bash
+# bench.sh - `make bench`: SIP messages/s and added latency through a NAT
+# router namespace, four ways side by side in one run, and nfqd's memory
+# with 10k open dialogs.
+#
+#   phone ns 10.0.0.5 --veth-- router ns (static NAT 10.0.0.5 <-> 203.0.113.5)
+#                                  --veth-- server ns 198.51.100.10
+#
+# Phases (each router configuration is applied, measured, then removed):
+#   plain     static NAT forwarding, no SIP processing (the baseline)
+#   alg       plus the kernel's SIP ALG (nft `ct helper` "sip")
+#   nfq       plus an NFQUEUE rule and tests/bench/nfq_accept (accept only)
+#   nfqd      plus the NFQUEUE rule and nfqd rewriting with the static map
+# In each phase tests/bench/sipload runs calls (INVITE+SDP, 200+SDP, ACK,
+# BYE, 200: 5 messages, both directions, new Call-ID per call) twice:
+#   1. closed loop, $BENCH_WINDOW calls in flight: the message rate;
+#   2. fixed $BENCH_RATE messages/s: latency p50/p99 of every message.
+# Phases are run $BENCH_ROUNDS times interleaved; the table shows medians.
+# Added latency = phase latency - plain forwarding latency.
+#
+# Environment: BENCH_SECS (3) per run, BENCH_ROUNDS (3), BENCH_RATE (2000),
+# BENCH_WINDOW (32), BENCH_DIALOGS (10000).  Needs root.  Not a test.
+set -u
+cd "$(dirname "$0")/.."
+top=$PWD
+BUILD=${BUILD:-build}
+SECS=${BENCH_SECS:-3}
+ROUNDS=${BENCH_ROUNDS:-3}
+RATE=${BENCH_RATE:-2000}
+WINDOW=${BENCH_WINDOW:-32}
+DIALOGS=${BENCH_DIALOGS:-10000}
+QNUM=7
+
+PRIV=10.0.0.5 PUB=203.0.113.5 SRV=198.51.100.10
+SIPLOAD=$top/$BUILD/tests/bench/sipload
+NFQACCEPT=$top/$BUILD/tests/bench/nfq_accept
+NFQD=$top/$BUILD/nfqd/nfqd
+
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 4; }
+for t in ip nft iptables-nft conntrack; do
+	command -v $t >/dev/null || { echo "bench: $t missing (scripts/deps.sh)" >&2; exit 4; }
+done
+make -s all bench-bins || exit 1
+
+suffix=$(mktemp -u XXXXXX)
+PH=snb-ph-$suffix RT=snb-rt-$suffix SV=snb-sv-$suffix
+tmp=$(mktemp -d /tmp/sipnat-bench.XXXXXX)
+pids=()
+
+cleanup() {
+	local p ns
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	for ns in $PH $RT $SV; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+rt() { ip netns exec "$RT" "$@"; }
+
+stop_pid() { # pid: SIGTERM, wait up to 3 s, then SIGKILL
+	local p=$1 i
+	kill "$p" 2>/dev/null
+	for i in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	local keep=() q
+	for q in "${pids[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
+	pids=("${keep[@]}")
+}
+
+setup() {
+	ip netns add "$PH" && ip netns add "$RT" && ip netns add "$SV" || return 1
+	ip -n "$PH" link add ph0 type veth peer name rt-in netns "$RT" || return 1
+	ip -n "$SV" link add sv0 type veth peer name rt-out netns "$RT" || return 1
+	ip -n "$PH" addr add $PRIV/24 dev ph0
+	ip -n "$RT" addr add 10.0.0.1/24 dev rt-in
+	ip -n "$RT" addr add 198.51.100.1/24 dev rt-out
+	ip -n "$RT" addr add $PUB/32 dev rt-out	# the router answers ARP for it
+	ip -n "$SV" addr add $SRV/24 dev sv0
+	for ns in $PH $RT $SV; do ip -n "$ns" link set lo up; done
+	ip -n "$PH" link set ph0 up
+	ip -n "$SV" link set sv0 up
+	ip -n "$RT" link set rt-in up
+	ip -n "$RT" link set rt-out up
+	ip -n "$PH" route add default via 10.0.0.1
+	ip -n "$SV" route add default via 198.51.100.1
+	rt sysctl -qw net.ipv4.ip_forward=1 || return 1
+	rt nft -f - <<-EOF || return 1
+	table ip bnat {
+		chain pre { type nat hook prerouting priority dstnat; policy accept;
+			iifname "rt-out" ip daddr $PUB dnat to $PRIV; }
+		chain post { type nat hook postrouting priority srcnat; policy accept;
+			oifname "rt-out" ip saddr $PRIV snat to $PUB; }
+	}
+	EOF
+}
+
+# ---- per-phase router configuration -----------------------------------
+
+phase_on() { # phase
+	rt conntrack -F >/dev/null 2>&1
+	case $1 in
+	plain) ;;
+	alg)
+		rt nft -f - <<-EOF || return 1
+		table inet balg {
+			ct helper sip { type "sip" protocol udp; l3proto ip; }
+			chain pre { type filter hook prerouting priority filter; policy accept;
+				udp dport 5060 ct helper set "sip"; }
+		}
+		EOF
+		;;
+	nfq | nfqd)
+		rt iptables-nft -A FORWARD -p udp --dport 5060 \
+			-j NFQUEUE --queue-num $QNUM --queue-bypass || return 1
+		start_queue_prog "$1" || return 1
+		;;
+	esac
+}
+
+phase_off() { # phase
+	case $1 in
+	alg) rt nft delete table inet balg ;;
+	nfq | nfqd)
+		[ -n "${qpid:-}" ] && stop_pid "$qpid"
+		qpid=
+		rt iptables-nft -F FORWARD
+		;;
+	esac
+	rt conntrack -F >/dev/null 2>&1
+}
+
+queue_bound() { # is our queue bound to a process in the router namespace?
+	rt cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null |
+		awk -v q=$QNUM '$1 == q { found = 1 } END { exit !found }'
+}
+
+nfqd_args() {
+	echo "--queue $QNUM --map $PRIV=$PUB --control-socket $tmp/nfqd.sock"
+}
+
+start_queue_prog() { # nfq|nfqd; sets qpid
+	local i
+	if [ "$1" = nfq ]; then
+		rt "$NFQACCEPT" $QNUM >"$tmp/nfq.log" 2>&1 &
+	else
+		# shellcheck disable=SC2046
+		rt "$NFQD" $(nfqd_args) >"$tmp/nfqd.log" 2>&1 &
+	fi
+	qpid=$!
+	pids+=("$qpid")
+	for i in $(seq 50); do
+		queue_bound && return 0
+		kill -0 "$qpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench: $1 did not bind queue $QNUM:" >&2
+	cat "$tmp/$1.log" >&2
+	stop_pid "$qpid"
+	qpid=
+	return 1
+}
+
+nfqd_available() {
+	[ -x "$NFQD" ] || return 1
+	# The placeholder daemon refuses to start; a real one binds the queue.
+	rt iptables-nft -A FORWARD -p udp --dport 5060 \
+		-j NFQUEUE --queue-num $QNUM --queue-bypass || return 1
+	local ok=1
+	start_queue_prog nfqd 2>"$tmp/nfqd-probe.err" && ok=0
+	[ -n "${qpid:-}" ] && stop_pid "$qpid"
+	qpid=
+	rt iptables-nft -F FORWARD
+	return $ok
+}
+
+sipload() { # label extra-args...
+	local label=$1
+	shift
+	"$SIPLOAD" --tx-ns "$PH" --rx-ns "$SV" --tx $PRIV:5060 --rx $SRV:5060 \
+		--pub $PUB --label "$label" "$@"
+}
+
+kv() { # line key
+	local w
+	for w in $1; do
+		case $w in "$2="*) echo "${w#*=}"; return ;; esac
+	done
+	echo 0
+}
+
+median() { # numbers...
+	printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
+		if (NR == 0) { print 0; exit }
+		if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# ---- the run ----------------------------------------------------------
+
+setup || { echo "bench: namespace setup failed" >&2; exit 1; }
+
+phases="plain alg nfq"
+if nfqd_available; then
+	phases="$phases nfqd"
+	have_nfqd=1
+else
+	have_nfqd=0
+	echo "bench: nfqd does not run as a daemon yet ($(head -1 "$tmp/nfqd.log" 2>/dev/null)); phase skipped" >&2
+fi
+
+echo "sipnat bench: $(nproc) CPUs, kernel $(uname -r), $ROUNDS rounds x ${SECS}s per run, medians shown"
+echo "load: calls of 5 messages (INVITE+SDP, 200+SDP, ACK, BYE, 200), new Call-ID each, UDP, IPv4"
+echo "rate: closed loop with $WINDOW calls in flight; latency: fixed $RATE msgs/s"
+echo
+
+declare -A R_RATE R_P50 R_P99 R_LOST R_LEAK R_LRATE
+for round in $(seq "$ROUNDS"); do
+	for ph in $phases; do
+		if ! phase_on "$ph"; then
+			echo "bench: phase $ph could not be set up" >&2
+			phase_off "$ph"
+			continue
+		fi
+		l1=$(sipload "$ph" --window "$WINDOW" --duration "$SECS")
+		l2=$(sipload "$ph" --rate "$RATE" --duration "$SECS")
+		phase_off "$ph"
+		echo "round $round $ph tput: $l1" >>"$tmp/raw"
+		echo "round $round $ph lat:  $l2" >>"$tmp/raw"
+		R_RATE[$ph]="${R_RATE[$ph]:-} $(kv "$l1" rate)"
+		R_P50[$ph]="${R_P50[$ph]:-} $(kv "$l2" p50_us)"
+		R_P99[$ph]="${R_P99[$ph]:-} $(kv "$l2" p99_us)"
+		R_LRATE[$ph]="${R_LRATE[$ph]:-} $(kv "$l2" rate)"
+		R_LOST[$ph]="${R_LOST[$ph]:-} $(($(kv "$l1" lost_calls) + $(kv "$l2" lost_calls)))"
+		R_LEAK[$ph]="$(kv "$l2" out_priv_leak)/$(kv "$l2" out_msgs) $(kv "$l2" in_pub_leak)/$(kv "$l2" in_msgs)"
+		printf '  round %d %-5s %8.0f msgs/s  p50 %7.1f us  p99 %8.1f us\n' "$round" "$ph" \
+			"$(kv "$l1" rate)" "$(kv "$l2" p50_us)" "$(kv "$l2" p99_us)" >&2
+	done
+done
+
+declare -A M_RATE M_P50 M_P99
+for ph in $phases; do
+	# shellcheck disable=SC2086
+	M_RATE[$ph]=$(median ${R_RATE[$ph]:-0})
+	# shellcheck disable=SC2086
+	M_P50[$ph]=$(median ${R_P50[$ph]:-0})
+	# shellcheck disable=SC2086
+	M_P99[$ph]=$(median ${R_P99[$ph]:-0})
+done
+
+printf '%-7s %10s %13s %10s %10s %13s %13s %6s %s\n' phase "msgs/s" "ratio-vs-ALG" \
+	"p50 (us)" "p99 (us)" "p50 add (us)" "p99 add (us)" lost "priv-leak-out pub-leak-in"
+for ph in $phases; do
+	alg=${M_RATE[alg]:-0}
+	ratio=$(awk -v a="${M_RATE[$ph]}" -v b="$alg" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+	a50=$(awk -v a="${M_P50[$ph]}" -v b="${M_P50[plain]}" 'BEGIN { printf "%.1f", a - b }')
+	a99=$(awk -v a="${M_P99[$ph]}" -v b="${M_P99[plain]}" 'BEGIN { printf "%.1f", a - b }')
+	# shellcheck disable=SC2086
+	lost=$(echo ${R_LOST[$ph]} | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }')
+	printf '%-7s %10.0f %13s %10.1f %10.1f %13s %13s %6s %s\n' "$ph" "${M_RATE[$ph]}" "$ratio" \
+		"${M_P50[$ph]}" "${M_P99[$ph]}" "$a50" "$a99" "$lost" "${R_LEAK[$ph]}"
+done
+echo "(lost = calls that stalled, all rounds; leaks = messages of the last latency run that"
+echo " still carried the private address at the server / the public one at the phone:"
+echo " plain and nfq do not rewrite, so they leak by design)"
+echo
+
+# ---- memory with open dialogs -------------------------------------------
+
+mem_line() { # pid
+	awk '/^VmRSS|^VmHWM/ { printf "%s %s kB  ", $1, $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+mem_ok=0
+if [ $have_nfqd = 1 ]; then
+	phase_on nfqd && {
+		before=$(mem_line "$qpid")
+		rss0=$(awk '/^VmRSS/ { print $2 }' "/proc/$qpid/status")
+		lm=$(sipload mem --mix dialog --window 64 --calls "$DIALOGS")
+		sleep 0.5
+		after=$(mem_line "$qpid")
+		rss1=$(awk '/^VmRSS/ { print $2 }' "/proc/$qpid/status")
+		status=$("$NFQD" status --control-socket "$tmp/nfqd.sock" 2>/dev/null | grep -i dialog | head -3 | tr '\n' ' ')
+		echo "memory: nfqd (the running daemon, /proc/PID/status) with $(kv "$lm" done) of $DIALOGS INVITE/200/ACK dialogs left open"
+		echo "  before: $before"
+		echo "  after:  $after"
+		awk -v a="$rss0" -v b="$rss1" -v n="$(kv "$lm" done)" 'BEGIN {
+			if (n > 0) printf "  growth: %d kB, %.0f bytes per dialog\n", b - a, (b - a) * 1024 / n }'
+		[ -n "$status" ] && echo "  nfqd status: $status"
+		mem_ok=1
+		phase_off nfqd
+	}
+fi
+if [ $mem_ok = 0 ]; then
+	if make -s "$BUILD/tests/bench/dialog_mem" >"$tmp/dm.log" 2>&1; then
+		echo "memory: in-process (rewrite core + dialog table, no daemon), $DIALOGS INVITE/200 pairs:"
+		"$top/$BUILD/tests/bench/dialog_mem" "$DIALOGS" | sed 's/^/  /'
+	else
+		echo "memory: not measured (no nfqd daemon, and the core/dialog table do not link yet)"
+	fi
+fi
+echo
+
+# ---- goals ----------------------------------------------------------------
+
+if [ $have_nfqd = 1 ]; then
+	awk -v a="${M_RATE[nfqd]}" -v b="${M_RATE[alg]}" 'BEGIN {
+		r = b > 0 ? a / b : 0
+		printf "goal: nfqd rate >= 0.5x kernel ALG: %.2fx: %s\n", r, r >= 0.5 ? "met" : "NOT met" }'
+	awk -v a="${M_P99[nfqd]}" -v b="${M_P99[plain]}" -v r="$RATE" 'BEGIN {
+		d = a - b
+		printf "goal: nfqd p99 added latency < 1000 us at %d msgs/s: %.1f us: %s\n", r, d, d < 1000 ? "met" : "NOT met" }'
+else
+	echo "goal: nfqd rate >= 0.5x kernel ALG: not measured (no nfqd daemon)"
+	echo "goal: nfqd p99 added latency < 1 ms at $RATE msgs/s: not measured (no nfqd daemon)"
+fi
+echo "note: 2 shared CPUs; rates swing 10-30% between runs. Raw lines: BENCH_RAW=1."
+[ "${BENCH_RAW:-0}" = 1 ] && cat "$tmp/raw"
+exit 0
