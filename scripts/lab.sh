@@ -177,12 +177,23 @@ lab_sipp()
 	LAB_PID=$!
 }
 
-# lab_uas NS NAME IP PORT RTP_PORT [SDP_IP]: a UAS answering one call.
+# lab_hostport IP PORT: IP:PORT, IPv6 in brackets.
+lab_hostport()
+{
+	case $1 in
+	*:*) echo "[$1]:$2" ;;
+	*) echo "$1:$2" ;;
+	esac
+}
+
+# lab_uas NS NAME IP PORT RTP_PORT [SDP_IP [CONTACT_HOST]]: a UAS answering
+# one call; SDP_IP and CONTACT_HOST (HOST:PORT) default to its own address.
 lab_uas()
 {
 	local ns=$1 name=$2 ip=$3 port=$4 rtp=$5 sdp=${6:-$3}
+	local contact=${7:-$(lab_hostport "$3" "$4")}
 	lab_sipp "$ns" "$name" -sf "$LAB_PEERS/uas.xml" -i "$ip" -p "$port" \
-		-mi "$ip" -mp "$rtp" -key sdp_ip "$sdp"
+		-mi "$ip" -mp "$rtp" -key sdp_ip "$sdp" -key contact_host "$contact"
 	LAB_UAS_PID=$LAB_PID
 	wait_udp_listen "$ns" "$ip" "$port"
 }
@@ -195,6 +206,17 @@ lab_uac()
 	lab_sipp "$ns" "$name" -sf "$LAB_PEERS/uac.xml" -i "$ip" -p 5060 \
 		-mi "$ip" -mp "$rtp" -key sdp_ip "$sdp" -s "$svc" "$target"
 	LAB_UAC_PID=$LAB_PID
+}
+
+# lab_register NS NAME IP PORT USER REGISTRAR [CONTACT_HOST]: one REGISTER
+# of USER at REGISTRAR (host:port); waits for sipp and returns its status.
+lab_register()
+{
+	local ns=$1 name=$2 ip=$3 port=$4 user=$5 reg=$6
+	local contact=${7:-$(lab_hostport "$3" "$4")}
+	lab_sipp "$ns" "$name" -sf "$LAB_PEERS/register.xml" -i "$ip" -p "$port" \
+		-key contact_host "$contact" -s "$user" "$reg"
+	wait_pid_exit 20 "$LAB_PID"
 }
 
 # lab_kamailio NS ADDR: the registrar/proxy, foreground, logging to

@@ -9,6 +9,9 @@
 #  2. The NAT breaks SIP: when the server writes its own address (as every
 #     server does), the SDP seen on the outside link carries the private
 #     10.0.0.5, and the caller's RTP never reaches the server.
+#  3. The registrar peer works: the phone behind the NAT registers at
+#     kamailio outside with a Contact written by hand with its public address
+#     and receives a call through kamailio, with RTP both ways.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -54,6 +57,21 @@ case " $sdp" in
 *) fail "without sipnat: expected $LAB_SERVER in an SDP c= outside, found: ${sdp:-none}" ;;
 esac
 check_eq "without sipnat RTP caller -> server is lost" 0 "$(lab_counter "$LAB_IN" rtp_server)"
+
+# 3. kamailio as registrar and proxy, with hand-written public addresses
+ip netns exec "$LAB_IN" nft reset counters table inet lab_rx >/dev/null
+ip netns exec "$LAB_OUT" nft reset counters table inet lab_rx >/dev/null
+lab_kamailio "$LAB_OUT" $LAB_REGISTRAR || fail "kamailio listens on $LAB_REGISTRAR:5060"
+lab_register "$LAB_IN" reg3 $LAB_PHONE 5060 phone $LAB_REGISTRAR:5060 $LAB_PHONE_PUB:5060
+check_eq "phone registers at kamailio through the NAT (sipp exit)" 0 $?
+lab_uas "$LAB_IN" uas3 $LAB_PHONE 5060 $LAB_RTP_PHONE $LAB_PHONE_PUB $LAB_PHONE_PUB:5060
+lab_uac "$LAB_OUT" uac3 $LAB_CALLER $LAB_RTP_CALLER $LAB_REGISTRAR:5060 $LAB_CALLER phone
+wait_pid_exit 30 "$LAB_UAC_PID"; rc_uac=$?
+wait_pid_exit 10 "$LAB_UAS_PID"; rc_uas=$?
+check_eq "call through kamailio to the phone completes (caller sipp exit)" 0 $rc_uac
+check_eq "call through kamailio to the phone completes (phone sipp exit)" 0 $rc_uas
+check_eq "RTP caller -> phone arrives" $LAB_PCAP_PACKETS "$(lab_counter "$LAB_IN" rtp_phone)"
+check_eq "RTP phone -> caller arrives" $LAB_PCAP_PACKETS "$(lab_counter "$LAB_OUT" rtp_caller)"
 
 [ $ret -ne 0 ] && { lab_logs; dump_ruleset "$LAB_RT"; }
 exit $ret
