@@ -19,7 +19,9 @@
 # Added latency = phase latency - plain forwarding latency.
 #
 # Environment: BENCH_SECS (3) per run, BENCH_ROUNDS (3), BENCH_RATE (2000),
-# BENCH_WINDOW (32), BENCH_DIALOGS (10000).  Needs root.  Not a test.
+# BENCH_WINDOW (32), BENCH_DIALOGS (10000), BENCH_PHASES (plain alg nfq nfqd;
+# plain is always run), BENCH_RAW=1 (also print sipload's own lines).
+# Needs root.  Not a test (tests/netns/test-bench-smoke.sh checks it works).
 set -u
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -204,13 +206,19 @@ median() { # numbers...
 
 setup || { echo "bench: namespace setup failed" >&2; exit 1; }
 
-phases="plain alg nfq"
-if nfqd_available; then
-	phases="$phases nfqd"
-	have_nfqd=1
-else
-	have_nfqd=0
-	echo "bench: nfqd does not run as a daemon yet ($(head -1 "$tmp/nfqd.log" 2>/dev/null)); phase skipped" >&2
+want=" ${BENCH_PHASES:-plain alg nfq nfqd} "
+phases=plain
+for ph in alg nfq; do
+	[[ $want == *" $ph "* ]] && phases="$phases $ph"
+done
+have_nfqd=0
+if [[ $want == *" nfqd "* ]]; then
+	if nfqd_available; then
+		phases="$phases nfqd"
+		have_nfqd=1
+	else
+		echo "bench: nfqd does not run as a daemon ($(head -1 "$tmp/nfqd.log" 2>/dev/null)); phase skipped" >&2
+	fi
 fi
 
 echo "sipnat bench: $(nproc) CPUs, kernel $(uname -r), $ROUNDS rounds x ${SECS}s per run, medians shown"
@@ -281,6 +289,7 @@ if [ $have_nfqd = 1 ]; then
 		before=$(mem_line "$qpid")
 		rss0=$(awk '/^VmRSS/ { print $2 }' "/proc/$qpid/status")
 		lm=$(sipload mem --mix dialog --window 64 --calls "$DIALOGS")
+		echo "memory run: $lm" >"$tmp/rawmem"
 		sleep 0.5
 		after=$(mem_line "$qpid")
 		rss1=$(awk '/^VmRSS/ { print $2 }' "/proc/$qpid/status")
@@ -319,5 +328,5 @@ else
 	echo "goal: nfqd p99 added latency < 1 ms at $RATE msgs/s: not measured (no nfqd daemon)"
 fi
 echo "note: 2 shared CPUs; rates swing 10-30% between runs. Raw lines: BENCH_RAW=1."
-[ "${BENCH_RAW:-0}" = 1 ] && cat "$tmp/raw"
+[ "${BENCH_RAW:-0}" = 1 ] && cat "$tmp/raw" "$tmp/rawmem" 2>/dev/null
 exit 0
