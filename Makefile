@@ -26,6 +26,15 @@ BUILD   ?= build
 SANFLAGS :=
 endif
 
+# FUZZ=1 builds the core with clang's libFuzzer instrumentation into
+# build/fuzz/ (gcc's and clang's sanitizer runtimes do not mix).
+ifeq ($(FUZZ),1)
+BUILD    := build/fuzz
+CC       := clang
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
+endif
+
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -Infqd
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
@@ -97,3 +106,26 @@ install: all
 clean:
 	rm -rf build build-san
 	-$(MAKE) -C kmod clean 2>/dev/null
+
+# --- corpus checker and fuzz targets (tests/corpus, tests/fuzz) ---
+
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/%)
+
+$(BUILD)/tests/rwcheck: tests/corpus/rwcheck.c tests/fuzz/rw_check.h $(BUILD)/libnfqd.a $(wildcard nfqd/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libnfqd.a $(PKG_LIBS) $(LDFLAGS_ALL)
+
+$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/rw_check.h $(BUILD)/libnfqd.a $(wildcard nfqd/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libnfqd.a $(PKG_LIBS) $(LDFLAGS_ALL)
+
+.PHONY: corpus-bins fuzz-bins
+corpus-bins: $(BUILD)/nfqd/nfqd $(BUILD)/tests/rwcheck
+
+fuzz-bins: $(FUZZ_BINS)
+
+# make fuzz [FUZZ_TIME=seconds per target]: a bounded run of every target.
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-bins
+	tests/fuzz/run.sh $(FUZZ_TIME)
