@@ -133,7 +133,9 @@ slowwait()
 # wait_udp_listen NS ADDR PORT: true once something listens on ADDR:PORT/udp.
 udp_listening()
 {
-	ip netns exec "$1" ss -Hnlu "src $2 and sport = :$3" 2>/dev/null | grep -q .
+	local hp="$2:$3"
+	case $2 in *:*) hp="[$2]:$3" ;; esac
+	ip netns exec "$1" ss -Hnlu 2>/dev/null | awk '{ print $4 }' | grep -qxF "$hp"
 }
 wait_udp_listen()
 {

@@ -12,6 +12,7 @@
 #  3. The registrar peer works: the phone behind the NAT registers at
 #     kamailio outside with a Contact written by hand with its public address
 #     and receives a call through kamailio, with RTP both ways.
+#  4. The same lab works over IPv6 (NAT66 fd00::5 <-> 2001:db8::5).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -72,6 +73,20 @@ check_eq "call through kamailio to the phone completes (caller sipp exit)" 0 $rc
 check_eq "call through kamailio to the phone completes (phone sipp exit)" 0 $rc_uas
 check_eq "RTP caller -> phone arrives" $LAB_PCAP_PACKETS "$(lab_counter "$LAB_IN" rtp_phone)"
 check_eq "RTP phone -> caller arrives" $LAB_PCAP_PACKETS "$(lab_counter "$LAB_OUT" rtp_caller)"
+
+# 4. IPv6, hand-written public addresses
+ip netns exec "$LAB_IN" nft reset counters table inet lab_rx >/dev/null
+ip netns exec "$LAB_OUT" nft reset counters table inet lab_rx >/dev/null
+lab_uas "$LAB_IN" uas4 $LAB_SERVER6 $LAB_SERVER_PORT $LAB_RTP_SERVER $LAB_SERVER6_PUB \
+	"$(lab_hostport $LAB_SERVER6_PUB $LAB_SERVER_PUB_PORT)" ||
+	fail "UAS listens on [$LAB_SERVER6]:$LAB_SERVER_PORT"
+lab_uac "$LAB_OUT" uac4 $LAB_CALLER6 $LAB_RTP_CALLER "$(lab_hostport $LAB_SERVER6_PUB $LAB_SERVER_PUB_PORT)"
+wait_pid_exit 30 "$LAB_UAC_PID"; rc_uac=$?
+wait_pid_exit 10 "$LAB_UAS_PID"; rc_uas=$?
+check_eq "IPv6 call through NAT66 completes (caller sipp exit)" 0 $rc_uac
+check_eq "IPv6 call through NAT66 completes (server sipp exit)" 0 $rc_uas
+check_eq "IPv6 RTP caller -> server arrives" $LAB_PCAP_PACKETS "$(lab_counter "$LAB_IN" rtp_server)"
+check_eq "IPv6 RTP server -> caller arrives" $LAB_PCAP_PACKETS "$(lab_counter "$LAB_OUT" rtp_caller)"
 
 [ $ret -ne 0 ] && { lab_logs; dump_ruleset "$LAB_RT"; }
 exit $ret
