@@ -18,7 +18,7 @@
 # Phases are run $BENCH_ROUNDS times interleaved; the table shows medians.
 # Added latency = phase latency - plain forwarding latency.
 #
-# Environment: BENCH_SECS (3) per run, BENCH_ROUNDS (3), BENCH_RATE (2000),
+# Environment: BENCH_SECS (4) per run, BENCH_ROUNDS (3), BENCH_RATE (2000),
 # BENCH_WINDOW (32), BENCH_DIALOGS (10000), BENCH_PHASES (plain alg nfq nfqd;
 # plain is always run), BENCH_RAW=1 (also print sipload's own lines).
 # Needs root.  Not a test (tests/netns/test-bench-smoke.sh checks it works).
@@ -26,7 +26,7 @@ set -u
 cd "$(dirname "$0")/.."
 top=$PWD
 BUILD=${BUILD:-build}
-SECS=${BENCH_SECS:-3}
+SECS=${BENCH_SECS:-4}
 ROUNDS=${BENCH_ROUNDS:-3}
 RATE=${BENCH_RATE:-2000}
 WINDOW=${BENCH_WINDOW:-32}
@@ -260,7 +260,7 @@ for ph in $phases; do
 	M_P99[$ph]=$(median ${R_P99[$ph]:-0})
 done
 
-printf '%-7s %10s %13s %10s %10s %13s %13s %6s %s\n' phase "msgs/s" "ratio-vs-ALG" \
+printf '%-7s %8s %15s %13s %9s %9s %13s %13s %5s %s\n' phase "msgs/s" "(min-max)" "ratio-vs-ALG" \
 	"p50 (us)" "p99 (us)" "p50 add (us)" "p99 add (us)" lost "priv-leak-out pub-leak-in"
 for ph in $phases; do
 	alg=${M_RATE[alg]:-0}
@@ -269,7 +269,10 @@ for ph in $phases; do
 	a99=$(awk -v a="${M_P99[$ph]}" -v b="${M_P99[plain]}" 'BEGIN { printf "%.1f", a - b }')
 	# shellcheck disable=SC2086
 	lost=$(echo ${R_LOST[$ph]} | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }')
-	printf '%-7s %10.0f %13s %10.1f %10.1f %13s %13s %6s %s\n' "$ph" "${M_RATE[$ph]}" "$ratio" \
+	# shellcheck disable=SC2086
+	range=$(echo ${R_RATE[$ph]} | awk '{ lo = hi = $1; for (i = 2; i <= NF; i++) {
+		if ($i < lo) lo = $i; if ($i > hi) hi = $i }; printf "(%d-%d)", lo, hi }')
+	printf '%-7s %8.0f %15s %13s %9.1f %9.1f %13s %13s %5s %s\n' "$ph" "${M_RATE[$ph]}" "$range" "$ratio" \
 		"${M_P50[$ph]}" "${M_P99[$ph]}" "$a50" "$a99" "$lost" "${R_LEAK[$ph]}"
 done
 echo "(lost = calls that stalled, all rounds; leaks = messages of the last latency run that"
