@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "natmap.h"
 #include "pinhole.h"
 #include "rewrite.h"
 
@@ -21,6 +22,10 @@ struct dialog_limits {
 	uint32_t media_timeout_s;	/* pinhole element timeout (refreshed) */
 	uint32_t setup_timeout_s;	/* dialog without a 2xx */
 	uint32_t session_timeout_s;	/* established dialog, no SIP seen */
+	/* Optional: its public addresses never get a pinhole (they are ours),
+	 * and an inside party's SDP that already carries one is read as the
+	 * private address behind it.  NULL: no such check. */
+	const struct natmap *map;
 };
 
 enum pin_op { PIN_OPEN, PIN_CLOSE };
@@ -48,5 +53,25 @@ size_t dialog_expire(struct dialog_table *t, uint64_t now_ms,
 
 size_t dialog_count(const struct dialog_table *t);
 size_t dialog_pinhole_count(const struct dialog_table *t);
+
+/* Counters since dialog_table_new(), for `nfqd status`. */
+struct dialog_stats {
+	uint64_t dialogs_created;
+	uint64_t dialogs_ended;		/* bye, cancel, failure, timeout */
+	uint64_t dialogs_refused;	/* max_dialogs reached */
+	uint64_t pins_opened;		/* PIN_OPEN intents for a new pinhole */
+	uint64_t pins_closed;
+	uint64_t pins_refused_cap;	/* per-dialog or table cap reached */
+	uint64_t pins_refused_addr;	/* special or own public address */
+	uint64_t intents_deferred;	/* out[] was full; sent on a later call */
+	uint64_t ignored;		/* no Call-ID, too long, unknown dialog */
+};
+void dialog_get_stats(const struct dialog_table *t, struct dialog_stats *st);
+
+/* Intents one message can produce without deferring any: a stream opens
+ * at most 4 pinholes per port pair.  Callers pass max >= this; fewer is
+ * still correct (the rest is emitted by the next call of either function),
+ * only later. */
+#define DIALOG_INTENTS_MIN 64
 
 #endif

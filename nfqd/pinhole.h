@@ -24,6 +24,10 @@ struct pinhole {
 struct pin_backend_conf {
 	const char *table;	/* nft table, default "sipnat" (family inet) */
 	uint32_t default_timeout_s;
+	/* Optional: where open() writes a one-line reason when it fails
+	 * (e.g. "... load the ruleset first: sipnat-rules load"). */
+	char *errbuf;
+	size_t errlen;
 };
 
 struct pinhole_ops {
@@ -35,5 +39,9 @@ struct pinhole_ops {
 	int (*flush)(void *ctx);			/* every sipnat pinhole */
 	void (*close)(void *ctx);
 };
+
+/* The nft set backend (pin_nftset.c): elements of the sets media4/media6
+ * in table inet <table>, loaded by scripts/sipnat-rules. */
+extern const struct pinhole_ops pin_nftset_ops;
 
 #endif

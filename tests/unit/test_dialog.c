@@ -1,0 +1,624 @@
+/* Unit tests of dialog.c: offer/answer to pinhole intents, with rw_result
+ * values built by hand (the rewrite core is not involved).
+ *
+ * Cast: inside phone 10.0.0.5 (public 203.0.113.5), outside media server
+ * 198.51.100.20 (and .21, .22 for forks). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+#include <stdio.h>
+
+#include "dialog.h"
+
+#define MAXI 128
+
+struct msg {
+	struct rw_result r;
+	struct rw_media m[4];
+};
+
+static struct natmap map;
+static struct pin_intent out[MAXI];
+
+static struct dialog_limits lim(void)
+{
+	struct dialog_limits l = {
+		.max_dialogs = 100, .max_pinholes_per_dialog = 32, .max_pinholes = 1000,
+		.media_timeout_s = 60, .setup_timeout_s = 180, .session_timeout_s = 7200,
+		.map = &map,
+	};
+	return l;
+}
+
+static int setup(void **state)
+{
+	char err[128];
+
+	memset(&map, 0, sizeof(map));
+	assert_int_equal(natmap_add_spec(&map, "10.0.0.5:5062=203.0.113.5:5060", err, sizeof(err)), 0);
+	assert_int_equal(natmap_add_spec(&map, "[fd00::5]=[2001:db8::5]", err, sizeof(err)), 0);
+	return 0;
+}
+
+static void ep(struct sn_endpoint *e, const char *a, uint16_t port)
+{
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(sn_addr_parse(&e->addr, a, strlen(a)), 0);
+	e->port = port;
+}
+
+static void start(struct msg *m, bool req, const char *method, int status, uint32_t cseq,
+		  const char *cid, const char *ft, const char *tt)
+{
+	memset(m, 0, sizeof(*m));
+	m->r.status = RW_REWRITTEN;
+	m->r.sip.is_request = req;
+	snprintf(m->r.sip.method, sizeof(m->r.sip.method), "%s", method);
+	m->r.sip.status = status;
+	m->r.sip.cseq = cseq;
+	m->r.sip.call_id = cid;
+	m->r.sip.from_tag = ft;
+	m->r.sip.to_tag = tt;
+	m->r.sip.media = m->m;
+}
+
+#define REQ(m, meth, cseq, cid, ft, tt) start(m, true, meth, 0, cseq, cid, ft, tt)
+#define RSP(m, st, meth, cseq, cid, ft, tt) start(m, false, meth, st, cseq, cid, ft, tt)
+
+/* One m= line.  orig is the address as received; for dir OUT the test
+ * passes the private one (what the phone sent). */
+static struct rw_media *media(struct msg *m, const char *addr, uint16_t port)
+{
+	struct rw_media *x = &m->m[m->r.sip.n_media++];
+
+	m->r.sip.has_sdp = true;
+	snprintf(x->type, sizeof(x->type), "audio");
+	snprintf(x->proto, sizeof(x->proto), "RTP/AVP");
+	x->l4proto = IPPROTO_UDP;
+	ep(&x->orig, addr, port);
+	x->rewritten = x->orig;
+	x->nports = 1;
+	x->mdir = RW_SENDRECV;
+	x->hold = sn_addr_is_any(&x->orig.addr);
+	return x;
+}
+
+static size_t feed(struct dialog_table *t, enum rw_dir dir, struct msg *m, uint64_t now)
+{
+	return dialog_on_message(t, dir, &m->r, now, out, MAXI);
+}
+
+static bool has(size_t n, enum pin_op op, const char *src, const char *dst, uint16_t dport)
+{
+	struct sn_addr s, d;
+
+	sn_addr_parse(&s, src, strlen(src));
+	sn_addr_parse(&d, dst, strlen(dst));
+	for (size_t i = 0; i < n; i++)
+		if (out[i].op == op && out[i].ph.dport == dport &&
+		    sn_addr_equal(&out[i].ph.src, &s) && sn_addr_equal(&out[i].ph.dst, &d) &&
+		    out[i].ph.l4proto == IPPROTO_UDP)
+			return true;
+	return false;
+}
+
+static size_t count_op(size_t n, enum pin_op op)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += out[i].op == op;
+	return c;
+}
+
+/* The four pinholes of one audio stream, 10.0.0.5:lport <-> peer:pport. */
+static void assert_four(size_t n, enum pin_op op, const char *peer, uint16_t lport, uint16_t pport)
+{
+	assert_true(has(n, op, peer, "10.0.0.5", lport));
+	assert_true(has(n, op, peer, "10.0.0.5", lport + 1));
+	assert_true(has(n, op, "10.0.0.5", peer, pport));
+	assert_true(has(n, op, "10.0.0.5", peer, pport + 1));
+}
+
+/* Outbound call with the offer in the INVITE, answer in 200, BYE. */
+static struct dialog_table *basic_call(uint64_t *now)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t = dialog_table_new(&l);
+	struct msg m;
+	size_t n;
+
+	REQ(&m, "INVITE", 1, "c1", "a", "");
+	media(&m, "10.0.0.5", 4000);
+	assert_int_equal(feed(t, RW_OUT, &m, *now), 0);
+	RSP(&m, 100, "INVITE", 1, "c1", "a", "");
+	assert_int_equal(feed(t, RW_IN, &m, *now), 0);
+	RSP(&m, 200, "INVITE", 1, "c1", "a", "b");
+	media(&m, "198.51.100.20", 5000);
+	n = feed(t, RW_IN, &m, *now += 1000);
+	assert_int_equal(n, 4);
+	assert_four(n, PIN_OPEN, "198.51.100.20", 4000, 5000);
+	assert_int_equal(out[0].ph.timeout_s, 60);
+	assert_int_equal(dialog_pinhole_count(t), 4);
+	REQ(&m, "ACK", 1, "c1", "a", "b");
+	assert_int_equal(feed(t, RW_OUT, &m, *now), 0);
+	/* the INVITE's proto dialog lingers 32 s for late forks */
+	assert_int_equal(dialog_count(t), 2);
+	*now += 33000;
+	assert_int_equal(dialog_expire(t, *now, out, MAXI), 0);
+	assert_int_equal(dialog_count(t), 1);
+	return t;
+}
+
+static void test_offer_answer_bye(void **state)
+{
+	uint64_t now = 1000;
+	struct dialog_table *t = basic_call(&now);
+	struct msg m;
+	size_t n;
+
+	/* BYE from the callee: its From-tag is b. */
+	REQ(&m, "BYE", 1, "c1", "b", "a");
+	n = feed(t, RW_IN, &m, now);
+	assert_int_equal(n, 4);
+	assert_four(n, PIN_CLOSE, "198.51.100.20", 4000, 5000);
+	assert_string_equal(out[0].why, "bye");
+	assert_int_equal(dialog_count(t), 0);
+	assert_int_equal(dialog_pinhole_count(t), 0);
+	RSP(&m, 200, "BYE", 1, "c1", "b", "a");
+	assert_int_equal(feed(t, RW_OUT, &m, now), 0);
+	dialog_table_free(t);
+}
+
+static void test_inbound_call_and_rtcp_attr(void **state)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t = dialog_table_new(&l);
+	struct msg m;
+	size_t n;
+
+	/* The outside calls in; its SDP names a=rtcp:7001, ours is rtcp-mux
+	 * but the offer is not, so RTCP stays on separate ports. */
+	REQ(&m, "INVITE", 10, "in1", "x", "");
+	media(&m, "198.51.100.20", 7000)->rtcp_orig = 7009;
+	assert_int_equal(feed(t, RW_IN, &m, 0), 0);
+	RSP(&m, 200, "INVITE", 10, "in1", "x", "y");
+	media(&m, "10.0.0.5", 4000)->rtcp_mux = true;
+	n = feed(t, RW_OUT, &m, 0);
+	assert_int_equal(n, 4);
+	assert_true(has(n, PIN_OPEN, "198.51.100.20", "10.0.0.5", 4000));
+	assert_true(has(n, PIN_OPEN, "198.51.100.20", "10.0.0.5", 4001));
+	assert_true(has(n, PIN_OPEN, "10.0.0.5", "198.51.100.20", 7000));
+	assert_true(has(n, PIN_OPEN, "10.0.0.5", "198.51.100.20", 7009));
+	/* BYE from the caller (outside). */
+	REQ(&m, "BYE", 11, "in1", "x", "y");
+	assert_int_equal(count_op(feed(t, RW_IN, &m, 0), PIN_CLOSE), 4);
+
+	/* Both sides rtcp-mux: RTP ports only. */
+	REQ(&m, "INVITE", 1, "in2", "x", "");
+	media(&m, "198.51.100.20", 7000)->rtcp_mux = true;
+	feed(t, RW_IN, &m, 0);
+	RSP(&m, 200, "INVITE", 1, "in2", "x", "y");
+	media(&m, "10.0.0.5", 4000)->rtcp_mux = true;
+	assert_int_equal(feed(t, RW_OUT, &m, 0), 2);
+	dialog_table_free(t);
+}
+
+static void test_late_offer(void **state)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t = dialog_table_new(&l);
+	struct msg m;
+	size_t n;
+
+	REQ(&m, "INVITE", 1, "lo", "a", "");
+	assert_int_equal(feed(t, RW_OUT, &m, 0), 0);
+	RSP(&m, 200, "INVITE", 1, "lo", "a", "b");
+	media(&m, "198.51.100.20", 5000);		/* the offer */
+	assert_int_equal(feed(t, RW_IN, &m, 0), 0);
+	/* 200 retransmitted: still an offer waiting for the ACK */
+	RSP(&m, 200, "INVITE", 1, "lo", "a", "b");
+	media(&m, "198.51.100.20", 5000);
+	assert_int_equal(feed(t, RW_IN, &m, 0), 0);
+	REQ(&m, "ACK", 1, "lo", "a", "b");
+	media(&m, "10.0.0.5", 4000);			/* the answer */
+	n = feed(t, RW_OUT, &m, 0);
+	assert_int_equal(n, 4);
+	assert_four(n, PIN_OPEN, "198.51.100.20", 4000, 5000);
+	dialog_table_free(t);
+}
+
+static void test_early_media_prack_fork(void **state)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t = dialog_table_new(&l);
+	struct msg m;
+	size_t n;
+
+	REQ(&m, "INVITE", 1, "fk", "a", "");
+	media(&m, "10.0.0.5", 4000);
+	feed(t, RW_OUT, &m, 0);
+	/* fork 1: reliable 183 with SDP; PRACK without SDP */
+	RSP(&m, 183, "INVITE", 1, "fk", "a", "f1");
+	media(&m, "198.51.100.21", 5100);
+	n = feed(t, RW_IN, &m, 0);
+	assert_int_equal(n, 4);
+	assert_four(n, PIN_OPEN, "198.51.100.21", 4000, 5100);
+	REQ(&m, "PRACK", 2, "fk", "a", "f1");
+	assert_int_equal(feed(t, RW_OUT, &m, 0), 0);
+	/* fork 2: its own early media, does not disturb fork 1 */
+	RSP(&m, 183, "INVITE", 1, "fk", "a", "f2");
+	media(&m, "198.51.100.22", 5200);
+	n = feed(t, RW_IN, &m, 0);
+	assert_int_equal(n, 4);
+	assert_four(n, PIN_OPEN, "198.51.100.22", 4000, 5200);
+	/* UPDATE in fork 2's early dialog moves its port (offer from the
+	 * callee, answer in the 200 to the UPDATE). */
+	REQ(&m, "UPDATE", 7, "fk", "f2", "a");
+	media(&m, "198.51.100.22", 5300);
+	n = feed(t, RW_IN, &m, 0);
+	/* pending: 5300 opens at once; 5200 stays until the answer */
+	assert_int_equal(count_op(n, PIN_CLOSE), 0);
+	assert_true(has(n, PIN_OPEN, "10.0.0.5", "198.51.100.22", 5300));
+	RSP(&m, 200, "UPDATE", 7, "fk", "f2", "a");
+	media(&m, "10.0.0.5", 4000);
+	n = feed(t, RW_OUT, &m, 0);
+	assert_true(has(n, PIN_CLOSE, "10.0.0.5", "198.51.100.22", 5200));
+	assert_true(has(n, PIN_CLOSE, "10.0.0.5", "198.51.100.22", 5201));
+	assert_int_equal(count_op(n, PIN_CLOSE), 2);
+	assert_int_equal(dialog_count(t), 3);	/* proto + two early */
+	assert_int_equal(dialog_pinhole_count(t), 8);
+	/* fork 1 answers (same SDP as its 183): fork 2 ends, fork 1 stays */
+	RSP(&m, 200, "INVITE", 1, "fk", "a", "f1");
+	media(&m, "198.51.100.21", 5100);
+	n = feed(t, RW_IN, &m, 0);
+	assert_int_equal(count_op(n, PIN_CLOSE), 4);
+	assert_four(n, PIN_CLOSE, "198.51.100.22", 4000, 5300);
+	assert_false(has(n, PIN_CLOSE, "198.51.100.21", "10.0.0.5", 4000));
+	assert_int_equal(dialog_pinhole_count(t), 4);
+	/* the forking proxy's 487 for fork 2 never reaches us; the CANCEL
+	 * it sends downstream is not ours either.  Our BYE ends fork 1. */
+	REQ(&m, "BYE", 3, "fk", "a", "f1");
+	n = feed(t, RW_OUT, &m, 0);
+	assert_int_equal(count_op(n, PIN_CLOSE), 4);
+	assert_int_equal(dialog_pinhole_count(t), 0);
+	/* the proto lingers 32 s for late 2xx of other forks, then goes */
+	assert_int_equal(dialog_count(t), 1);
+	dialog_expire(t, 40000, out, MAXI);
+	assert_int_equal(dialog_count(t), 0);
+	dialog_table_free(t);
+}
+
+static void test_reinvite_hold_resume_port(void **state)
+{
+	uint64_t now = 0;
+	struct dialog_table *t = basic_call(&now);
+	struct msg m;
+	size_t n;
+
+	/* hold from the outside: c=0.0.0.0 */
+	REQ(&m, "INVITE", 2, "c1", "b", "a");
+	media(&m, "0.0.0.0", 5000)->mdir = RW_SENDONLY;
+	n = feed(t, RW_IN, &m, now);
+	assert_int_equal(count_op(n, PIN_CLOSE), 0);	/* old stays until the answer */
+	RSP(&m, 200, "INVITE", 2, "c1", "b", "a");
+	media(&m, "10.0.0.5", 4000)->mdir = RW_RECVONLY;
+	n = feed(t, RW_OUT, &m, now);
+	assert_int_equal(count_op(n, PIN_CLOSE), 4);
+	assert_int_equal(dialog_pinhole_count(t), 0);
+	/* resume, from us, with a new local port; answer from a new peer port */
+	REQ(&m, "INVITE", 2, "c1", "a", "b");
+	media(&m, "10.0.0.5", 4100);
+	n = feed(t, RW_OUT, &m, now);
+	assert_int_equal(n, 0);	/* peer still on hold: no address to open to */
+	RSP(&m, 200, "INVITE", 2, "c1", "a", "b");
+	media(&m, "198.51.100.20", 5500);
+	n = feed(t, RW_IN, &m, now);
+	assert_int_equal(n, 4);
+	assert_four(n, PIN_OPEN, "198.51.100.20", 4100, 5500);
+	/* a rejected re-INVITE (488) changes nothing in the end */
+	REQ(&m, "INVITE", 3, "c1", "a", "b");
+	media(&m, "10.0.0.5", 4200);
+	n = feed(t, RW_OUT, &m, now);
+	assert_int_equal(count_op(n, PIN_OPEN), 2);	/* new local port, pending */
+	RSP(&m, 488, "INVITE", 3, "c1", "a", "b");
+	n = feed(t, RW_IN, &m, now);
+	assert_int_equal(count_op(n, PIN_CLOSE), 2);
+	assert_true(has(n, PIN_CLOSE, "198.51.100.20", "10.0.0.5", 4200));
+	assert_int_equal(dialog_pinhole_count(t), 4);
+	assert_int_equal(dialog_count(t), 1);
+	/* a=inactive closes everything; 481 ends the dialog */
+	REQ(&m, "UPDATE", 4, "c1", "a", "b");
+	media(&m, "10.0.0.5", 4100)->mdir = RW_INACTIVE;
+	feed(t, RW_OUT, &m, now);
+	RSP(&m, 200, "UPDATE", 4, "c1", "a", "b");
+	media(&m, "198.51.100.20", 5500)->mdir = RW_INACTIVE;
+	n = feed(t, RW_IN, &m, now);
+	assert_int_equal(count_op(n, PIN_CLOSE), 4);
+	RSP(&m, 481, "UPDATE", 5, "c1", "a", "b");
+	feed(t, RW_IN, &m, now);
+	assert_int_equal(dialog_count(t), 0);
+	dialog_table_free(t);
+}
+
+static void test_cancel_and_failure(void **state)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t = dialog_table_new(&l);
+	struct msg m;
+	size_t n;
+
+	/* early media, then CANCEL */
+	REQ(&m, "INVITE", 1, "cx", "a", "");
+	media(&m, "10.0.0.5", 4000);
+	feed(t, RW_OUT, &m, 0);
+	RSP(&m, 183, "INVITE", 1, "cx", "a", "b");
+	media(&m, "198.51.100.20", 5000);
+	assert_int_equal(feed(t, RW_IN, &m, 0), 4);
+	REQ(&m, "CANCEL", 1, "cx", "a", "");
+	n = feed(t, RW_OUT, &m, 0);
+	assert_int_equal(count_op(n, PIN_CLOSE), 4);
+	assert_string_equal(out[0].why, "cancel");
+	assert_int_equal(dialog_count(t), 0);
+	RSP(&m, 487, "INVITE", 1, "cx", "a", "b");
+	assert_int_equal(feed(t, RW_IN, &m, 0), 0);
+
+	/* early media, then 486 from the same fork */
+	REQ(&m, "INVITE", 1, "fx", "a", "");
+	media(&m, "10.0.0.5", 4000);
+	feed(t, RW_OUT, &m, 0);
+	RSP(&m, 183, "INVITE", 1, "fx", "a", "b");
+	media(&m, "198.51.100.20", 5000);
+	feed(t, RW_IN, &m, 0);
+	RSP(&m, 180, "INVITE", 1, "fx", "a", "c");
+	feed(t, RW_IN, &m, 0);
+	assert_int_equal(dialog_count(t), 3);
+	RSP(&m, 486, "INVITE", 1, "fx", "a", "c");
+	n = feed(t, RW_IN, &m, 0);
+	assert_int_equal(count_op(n, PIN_CLOSE), 4);
+	assert_string_equal(out[0].why, "failure");
+	assert_int_equal(dialog_count(t), 0);
+
+	/* 603 without any 18x: the proto goes */
+	REQ(&m, "INVITE", 1, "dx", "a", "");
+	media(&m, "10.0.0.5", 4000);
+	feed(t, RW_OUT, &m, 0);
+	assert_int_equal(dialog_count(t), 1);
+	RSP(&m, 603, "INVITE", 1, "dx", "a", "z");
+	feed(t, RW_IN, &m, 0);
+	assert_int_equal(dialog_count(t), 0);
+	assert_int_equal(dialog_pinhole_count(t), 0);
+	dialog_table_free(t);
+}
+
+static void test_timeouts(void **state)
+{
+	uint64_t now = 5000;
+	struct dialog_table *t = basic_call(&now);
+	struct msg m;
+	size_t n;
+
+	/* a call that never got a 2xx: setup timeout (180 s) */
+	REQ(&m, "INVITE", 1, "st", "a", "");
+	media(&m, "10.0.0.5", 4002);
+	feed(t, RW_OUT, &m, now);
+	RSP(&m, 183, "INVITE", 1, "st", "a", "b");
+	media(&m, "198.51.100.20", 6000);
+	feed(t, RW_IN, &m, now);
+	assert_int_equal(dialog_count(t), 3);
+	assert_int_equal(dialog_expire(t, now + 179000, out, MAXI), 0);
+	n = dialog_expire(t, now + 181000, out, MAXI);
+	assert_int_equal(count_op(n, PIN_CLOSE), 4);
+	assert_string_equal(out[0].why, "timeout");
+	assert_int_equal(dialog_count(t), 1);
+	/* the established call: session timeout (7200 s), refreshed by SIP */
+	REQ(&m, "OPTIONS", 9, "c1", "a", "b");
+	feed(t, RW_OUT, &m, now + 3600000);
+	assert_int_equal(dialog_expire(t, now + 7300000, out, MAXI), 0);
+	n = dialog_expire(t, now + 3600000 + 7201000, out, MAXI);
+	assert_int_equal(count_op(n, PIN_CLOSE), 4);
+	assert_int_equal(dialog_count(t), 0);
+	dialog_table_free(t);
+}
+
+static void test_caps(void **state)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t;
+	struct dialog_stats st;
+	struct msg m;
+	size_t n;
+
+	l.max_pinholes_per_dialog = 6;
+	l.max_pinholes = 10;
+	l.max_dialogs = 4;
+	t = dialog_table_new(&l);
+	/* two streams = 8 pinholes, cap 6 per dialog */
+	REQ(&m, "INVITE", 1, "k1", "a", "");
+	media(&m, "10.0.0.5", 4000);
+	media(&m, "10.0.0.5", 4010);
+	feed(t, RW_OUT, &m, 0);
+	RSP(&m, 200, "INVITE", 1, "k1", "a", "b");
+	media(&m, "198.51.100.20", 5000);
+	media(&m, "198.51.100.20", 5010);
+	n = feed(t, RW_IN, &m, 0);
+	assert_int_equal(n, 6);
+	/* second call: only 4 left in the table */
+	REQ(&m, "INVITE", 1, "k2", "a", "");
+	media(&m, "10.0.0.5", 4100);
+	media(&m, "10.0.0.5", 4110);
+	feed(t, RW_OUT, &m, 0);
+	RSP(&m, 200, "INVITE", 1, "k2", "a", "b");
+	media(&m, "198.51.100.20", 5100);
+	media(&m, "198.51.100.20", 5110);
+	n = feed(t, RW_IN, &m, 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(dialog_pinhole_count(t), 10);
+	/* dialogs: k1, k2 and their lingering protos; a fifth is refused */
+	REQ(&m, "INVITE", 1, "k3", "a", "");
+	media(&m, "10.0.0.5", 4200);
+	feed(t, RW_OUT, &m, 0);
+	assert_int_equal(dialog_count(t), 4);
+	dialog_get_stats(t, &st);
+	assert_true(st.pins_refused_cap >= 2);
+	assert_true(st.dialogs_refused >= 1);
+	dialog_table_free(t);
+}
+
+static void test_special_addresses(void **state)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t = dialog_table_new(&l);
+	const char *bad[] = { "127.0.0.1", "224.0.0.5", "255.255.255.255", "203.0.113.5",
+			      "0.0.0.0" };
+	struct msg m;
+	char cid[16];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(cid, sizeof(cid), "sp%zu", i);
+		REQ(&m, "INVITE", 1, cid, "a", "");
+		media(&m, "10.0.0.5", 4000);
+		feed(t, RW_OUT, &m, 0);
+		RSP(&m, 200, "INVITE", 1, cid, "a", "b");
+		media(&m, bad[i], 5000);
+		assert_int_equal(feed(t, RW_IN, &m, 0), 0);
+	}
+	/* port 0: the stream is rejected */
+	REQ(&m, "INVITE", 1, "p0", "a", "");
+	media(&m, "10.0.0.5", 4000);
+	feed(t, RW_OUT, &m, 0);
+	RSP(&m, 200, "INVITE", 1, "p0", "a", "b");
+	media(&m, "198.51.100.20", 0);
+	assert_int_equal(feed(t, RW_IN, &m, 0), 0);
+	/* an inside phone that writes its public address is read as private */
+	REQ(&m, "INVITE", 1, "pub", "a", "");
+	media(&m, "203.0.113.5", 4000);
+	feed(t, RW_OUT, &m, 0);
+	RSP(&m, 200, "INVITE", 1, "pub", "a", "b");
+	media(&m, "198.51.100.20", 5000);
+	assert_int_equal(feed(t, RW_IN, &m, 0), 4);
+	assert_four(4, PIN_OPEN, "198.51.100.20", 4000, 5000);
+	/* IPv6 works; the mapped public v6 is refused */
+	REQ(&m, "INVITE", 1, "v6", "a", "");
+	media(&m, "fd00::5", 4000);
+	feed(t, RW_OUT, &m, 0);
+	RSP(&m, 200, "INVITE", 1, "v6", "a", "b");
+	media(&m, "2001:db8::99", 5000);
+	assert_int_equal(feed(t, RW_IN, &m, 0), 4);
+	assert_true(has(4, PIN_OPEN, "2001:db8::99", "fd00::5", 4000));
+	REQ(&m, "INVITE", 1, "v6b", "a", "");
+	media(&m, "fd00::5", 4000);
+	feed(t, RW_OUT, &m, 0);
+	RSP(&m, 200, "INVITE", 1, "v6b", "a", "b");
+	media(&m, "2001:db8::5", 5000);
+	assert_int_equal(feed(t, RW_IN, &m, 0), 0);
+	dialog_table_free(t);
+}
+
+/* Two dialogs on one flow (same addresses and ports): ending one keeps
+ * the pinholes the other still needs. */
+static void test_shared_pinholes(void **state)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t = dialog_table_new(&l);
+	const char *ids[] = { "s1", "s2" };
+	struct msg m;
+	size_t n;
+
+	for (int i = 0; i < 2; i++) {
+		REQ(&m, "INVITE", 1, ids[i], "a", "");
+		media(&m, "10.0.0.5", 4000);
+		feed(t, RW_OUT, &m, 0);
+		RSP(&m, 200, "INVITE", 1, ids[i], "a", "b");
+		media(&m, "198.51.100.20", 5000);
+		n = feed(t, RW_IN, &m, 0);
+		/* the second dialog only refreshes what is already open */
+		assert_int_equal(count_op(n, PIN_OPEN), 4);
+	}
+	assert_int_equal(dialog_pinhole_count(t), 4);
+	REQ(&m, "BYE", 2, "s1", "a", "b");
+	assert_int_equal(feed(t, RW_OUT, &m, 0), 0);
+	REQ(&m, "BYE", 2, "s2", "a", "b");
+	assert_int_equal(count_op(feed(t, RW_OUT, &m, 0), PIN_CLOSE), 4);
+	dialog_table_free(t);
+}
+
+/* out[] with room for one intent: the rest comes out of later calls,
+ * nothing is lost. */
+static void test_deferred(void **state)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t = dialog_table_new(&l);
+	struct msg m;
+	size_t n, total = 0;
+
+	REQ(&m, "INVITE", 1, "d1", "a", "");
+	media(&m, "10.0.0.5", 4000);
+	dialog_on_message(t, RW_OUT, &m.r, 0, out, 1);
+	RSP(&m, 200, "INVITE", 1, "d1", "a", "b");
+	media(&m, "198.51.100.20", 5000);
+	total += dialog_on_message(t, RW_IN, &m.r, 0, out, 1);
+	for (int i = 0; i < 10 && (n = dialog_expire(t, 0, out, 1)) > 0; i++) {
+		assert_int_equal(out[0].op, PIN_OPEN);
+		total += n;
+	}
+	assert_int_equal(total, 4);
+	REQ(&m, "BYE", 2, "d1", "a", "b");
+	total = dialog_on_message(t, RW_OUT, &m.r, 0, out, 1);
+	for (int i = 0; i < 10 && (n = dialog_expire(t, 0, out, 1)) > 0; i++) {
+		assert_int_equal(out[0].op, PIN_CLOSE);
+		total += n;
+	}
+	assert_int_equal(total, 4);
+	assert_int_equal(dialog_expire(t, 0, out, 1), 0);
+	dialog_table_free(t);
+}
+
+/* Garbage in: passthrough results, missing tags, huge Call-ID. */
+static void test_ignored(void **state)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t = dialog_table_new(&l);
+	static char longid[1000];
+	struct msg m;
+
+	REQ(&m, "INVITE", 1, "g", "a", "");
+	m.r.status = RW_PASSTHROUGH;
+	assert_int_equal(feed(t, RW_OUT, &m, 0), 0);
+	memset(longid, 'x', sizeof(longid) - 1);
+	REQ(&m, "INVITE", 1, longid, "a", "");
+	assert_int_equal(feed(t, RW_OUT, &m, 0), 0);
+	REQ(&m, "INVITE", 1, NULL, "a", "");
+	assert_int_equal(feed(t, RW_OUT, &m, 0), 0);
+	REQ(&m, "INVITE", 1, "g", NULL, NULL);
+	media(&m, "10.0.0.5", 4000);
+	assert_int_equal(feed(t, RW_OUT, &m, 0), 0);
+	assert_int_equal(dialog_count(t), 1);
+	RSP(&m, 200, "INVITE", 1, "g", NULL, "b");
+	media(&m, "198.51.100.20", 5000);
+	m.m[0].nports = 60000;	/* m=audio 5000/60000 is bounded */
+	assert_true(feed(t, RW_IN, &m, 0) <= 32);
+	dialog_table_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_offer_answer_bye, setup),
+		cmocka_unit_test_setup(test_inbound_call_and_rtcp_attr, setup),
+		cmocka_unit_test_setup(test_late_offer, setup),
+		cmocka_unit_test_setup(test_early_media_prack_fork, setup),
+		cmocka_unit_test_setup(test_reinvite_hold_resume_port, setup),
+		cmocka_unit_test_setup(test_cancel_and_failure, setup),
+		cmocka_unit_test_setup(test_timeouts, setup),
+		cmocka_unit_test_setup(test_caps, setup),
+		cmocka_unit_test_setup(test_special_addresses, setup),
+		cmocka_unit_test_setup(test_shared_pinholes, setup),
+		cmocka_unit_test_setup(test_deferred, setup),
+		cmocka_unit_test_setup(test_ignored, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
