@@ -134,7 +134,7 @@ static void line_label(const uint8_t *m, size_t len, size_t at, size_t body, cha
 static void put_left(FILE *o, const struct natmap *map, enum rw_dir dir,
 		     const uint8_t *m, size_t len)
 {
-	size_t body = rwc_body_start(m, len);
+	size_t body = rwchk_body_start(m, len);
 
 	for (size_t j = 0; j < map->n; j++) {
 		char a[SN_ADDRSTRLEN + NATMAP_FQDN_MAX];
@@ -153,7 +153,7 @@ static void put_left(FILE *o, const struct natmap *map, enum rw_dir dir,
 
 				while (le < len && m[le] != '\n')
 					le++;
-				if (rwc_has_token((const char *)m + ls, le - ls, names[k])) {
+				if (rwchk_has_token((const char *)m + ls, le - ls, names[k])) {
 					char lab[40];
 
 					line_label(m, len, ls, body, lab, sizeof(lab));
@@ -232,7 +232,7 @@ int main(int argc, char **argv)
 	struct rw_input in = { .dir = RW_OUT, .transport = RW_UDP };
 	struct arena a1, a2;
 	struct rw_result res;
-	struct rwc_report rep = { .n = 0 };
+	struct rwchk_report rep = { .n = 0 };
 	const char *file = NULL, *write_to = NULL;
 	bool have_dir = false;
 	char err[256];
@@ -289,9 +289,9 @@ int main(int argc, char **argv)
 		return 1;
 
 	rw_rewrite(&cfg, &in, &a1, &res);
-	rwc_check(&cfg, &in, &res, &rep);
+	rwchk_check(&cfg, &in, &res, &rep);
 	if (rep.n == 0)
-		rwc_check_idempotent(&cfg, &in, &res, &a2, &rep);
+		rwchk_check_idempotent(&cfg, &in, &res, &a2, &rep);
 
 	printf("status %s", status_name(res.status));
 	if (res.reason != RW_OK)

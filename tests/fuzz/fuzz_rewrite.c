@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rw_config cfg = { .map = &map };
 	struct rw_input in = { 0 };
 	struct rw_result res;
-	struct rwc_report rep = { .n = 0 };
+	struct rwchk_report rep = { .n = 0 };
 
 	if (!ready) {
 		setup();
@@ -71,9 +71,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	arena_reset(&a1);
 	rw_rewrite(&cfg, &in, &a1, &res);
-	rwc_check(&cfg, &in, &res, &rep);
+	rwchk_check(&cfg, &in, &res, &rep);
 	if (rep.n == 0)
-		rwc_check_idempotent(&cfg, &in, &res, &a2, &rep);
+		rwchk_check_idempotent(&cfg, &in, &res, &a2, &rep);
 	if (rep.n) {
 		for (int k = 0; k < rep.n && k < 8; k++)
 			fprintf(stderr, "fuzz_rewrite: %s\n", rep.why[k]);

@@ -22,14 +22,14 @@
 
 #include "rewrite.h"
 
-struct rwc_report {
+struct rwchk_report {
 	char why[8][200];		/* broken properties, first 8 */
 	int n;
 };
 
-static inline void rwc_fail(struct rwc_report *r, const char *fmt, ...)
+static inline void rwchk_fail(struct rwchk_report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static inline void rwc_fail(struct rwc_report *r, const char *fmt, ...)
+static inline void rwchk_fail(struct rwchk_report *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -43,7 +43,7 @@ static inline void rwc_fail(struct rwc_report *r, const char *fmt, ...)
 
 /* Offset of the first byte of the body (after CRLFCRLF or LFLF), or len
  * when the headers never end. */
-static inline size_t rwc_body_start(const uint8_t *m, size_t len)
+static inline size_t rwchk_body_start(const uint8_t *m, size_t len)
 {
 	for (size_t i = 0; i + 1 < len; i++) {
 		if (m[i] != '\n')
@@ -59,9 +59,9 @@ static inline size_t rwc_body_start(const uint8_t *m, size_t len)
 /* The value of the one Content-Length (or compact "l") header.  Returns 1
  * and sets *v, 0 when absent, -1 when repeated, folded or unparsable: the
  * check only speaks about messages whose length was unambiguous. */
-static inline int rwc_content_length(const uint8_t *m, size_t len, unsigned long *v)
+static inline int rwchk_content_length(const uint8_t *m, size_t len, unsigned long *v)
 {
-	size_t hend = rwc_body_start(m, len), i = 0;
+	size_t hend = rwchk_body_start(m, len), i = 0;
 	int found = 0;
 
 	/* skip the start line */
@@ -114,7 +114,7 @@ static inline int rwc_content_length(const uint8_t *m, size_t len, unsigned long
 
 /* True when the address text t (n bytes) occurs in s[0..len) as a whole
  * token: not inside a longer number or IPv6 literal. */
-static inline bool rwc_has_token(const char *s, size_t len, const char *t)
+static inline bool rwchk_has_token(const char *s, size_t len, const char *t)
 {
 	size_t n = strlen(t);
 
@@ -139,8 +139,8 @@ static inline bool rwc_has_token(const char *s, size_t len, const char *t)
 }
 
 /* Checks one result.  in/res as given to and returned by rw_rewrite(). */
-static inline void rwc_check(const struct rw_config *cfg, const struct rw_input *in,
-		      const struct rw_result *res, struct rwc_report *r)
+static inline void rwchk_check(const struct rw_config *cfg, const struct rw_input *in,
+		      const struct rw_result *res, struct rwchk_report *r)
 {
 	const struct natmap *map = cfg->map;
 
@@ -148,30 +148,30 @@ static inline void rwc_check(const struct rw_config *cfg, const struct rw_input 
 	case RW_REWRITTEN:
 	case RW_UNCHANGED:
 		if (res->reason != RW_OK)
-			rwc_fail(r, "status %d with reason %s", res->status, rw_reason_name(res->reason));
+			rwchk_fail(r, "status %d with reason %s", res->status, rw_reason_name(res->reason));
 		break;
 	case RW_PASSTHROUGH:
 	case RW_DROP:
 		if (res->reason == RW_OK || res->reason >= RW_R__COUNT)
-			rwc_fail(r, "passthrough without a reason (%d)", res->reason);
+			rwchk_fail(r, "passthrough without a reason (%d)", res->reason);
 		if (res->status == RW_DROP && !cfg->strict)
-			rwc_fail(r, "dropped without strict mode");
+			rwchk_fail(r, "dropped without strict mode");
 		break;
 	default:
-		rwc_fail(r, "unknown status %d", res->status);
+		rwchk_fail(r, "unknown status %d", res->status);
 		return;
 	}
 	if (!res->out && res->out_len)
-		rwc_fail(r, "out is NULL with out_len %zu", res->out_len);
+		rwchk_fail(r, "out is NULL with out_len %zu", res->out_len);
 	if (res->status != RW_REWRITTEN) {
 		if (res->out_len != in->len || (in->len && memcmp(res->out, in->msg, in->len)))
-			rwc_fail(r, "status %d but out differs from the input", res->status);
+			rwchk_fail(r, "status %d but out differs from the input", res->status);
 		if (res->n_edits && res->status != RW_UNCHANGED)
-			rwc_fail(r, "%zu edits on a message passed through", res->n_edits);
+			rwchk_fail(r, "%zu edits on a message passed through", res->n_edits);
 		return;
 	}
 	if (res->n_edits == 0 || !res->edits)
-		rwc_fail(r, "rewritten with no edits listed");
+		rwchk_fail(r, "rewritten with no edits listed");
 
 	/* out == input with each span replaced, spans in order, apart */
 	size_t ip = 0, op = 0;
@@ -180,11 +180,11 @@ static inline void rwc_check(const struct rw_config *cfg, const struct rw_input 
 		const struct rw_edit *e = &res->edits[k];
 
 		if (e->off < ip || e->off > in->len || e->len > in->len - e->off) {
-			rwc_fail(r, "edit %zu (%zu+%zu) out of order or out of bounds", k, e->off, e->len);
+			rwchk_fail(r, "edit %zu (%zu+%zu) out of order or out of bounds", k, e->off, e->len);
 			return;
 		}
 		if (!e->where || (e->text_len && !e->text)) {
-			rwc_fail(r, "edit %zu lacks where or text", k);
+			rwchk_fail(r, "edit %zu lacks where or text", k);
 			return;
 		}
 		size_t same = e->off - ip;
@@ -192,7 +192,7 @@ static inline void rwc_check(const struct rw_config *cfg, const struct rw_input 
 		if (op + same + e->text_len > res->out_len ||
 		    memcmp(res->out + op, in->msg + ip, same) ||
 		    memcmp(res->out + op + same, e->text, e->text_len)) {
-			rwc_fail(r, "out is not the input with edit %zu (%s at %zu) applied", k, e->where, e->off);
+			rwchk_fail(r, "out is not the input with edit %zu (%s at %zu) applied", k, e->where, e->off);
 			return;
 		}
 		op += same + e->text_len;
@@ -204,44 +204,44 @@ static inline void rwc_check(const struct rw_config *cfg, const struct rw_input 
 			const struct natmap_entry *me = &map->e[j];
 
 			sn_addr_format(in->dir == RW_OUT ? &me->priv : &me->pub, a, sizeof(a));
-			if (rwc_has_token(e->text, e->text_len, a))
-				rwc_fail(r, "edit %zu (%s) writes %s, an address of the %s side",
+			if (rwchk_has_token(e->text, e->text_len, a))
+				rwchk_fail(r, "edit %zu (%s) writes %s, an address of the %s side",
 					 k, e->where, a, in->dir == RW_OUT ? "private" : "public");
 			if (in->dir == RW_IN && me->fqdn[0] &&
-			    rwc_has_token(e->text, e->text_len, me->fqdn))
-				rwc_fail(r, "edit %zu (%s) writes the public name %s inbound",
+			    rwchk_has_token(e->text, e->text_len, me->fqdn))
+				rwchk_fail(r, "edit %zu (%s) writes the public name %s inbound",
 					 k, e->where, me->fqdn);
 		}
 	}
 	if (op + (in->len - ip) != res->out_len ||
 	    memcmp(res->out + op, in->msg + ip, in->len - ip))
-		rwc_fail(r, "out does not end with the input's tail after the last edit");
+		rwchk_fail(r, "out does not end with the input's tail after the last edit");
 	if (res->out_len == in->len && !memcmp(res->out, in->msg, in->len))
-		rwc_fail(r, "status rewritten but out equals the input");
+		rwchk_fail(r, "status rewritten but out equals the input");
 
 	/* Content-Length moved exactly as much as the body did */
 	unsigned long cl_in, cl_out;
-	int hi = rwc_content_length(in->msg, in->len, &cl_in);
-	int ho = rwc_content_length(res->out, res->out_len, &cl_out);
+	int hi = rwchk_content_length(in->msg, in->len, &cl_in);
+	int ho = rwchk_content_length(res->out, res->out_len, &cl_out);
 
 	if (hi == 1) {
-		long din = (long)(in->len - rwc_body_start(in->msg, in->len)) - (long)cl_in;
+		long din = (long)(in->len - rwchk_body_start(in->msg, in->len)) - (long)cl_in;
 
 		if (ho != 1)
-			rwc_fail(r, "Content-Length was readable before the rewrite, not after");
-		else if ((long)(res->out_len - rwc_body_start(res->out, res->out_len)) - (long)cl_out != din)
-			rwc_fail(r, "Content-Length %lu -> %lu does not follow the body (%zu -> %zu bytes)",
-				 cl_in, cl_out, in->len - rwc_body_start(in->msg, in->len),
-				 res->out_len - rwc_body_start(res->out, res->out_len));
+			rwchk_fail(r, "Content-Length was readable before the rewrite, not after");
+		else if ((long)(res->out_len - rwchk_body_start(res->out, res->out_len)) - (long)cl_out != din)
+			rwchk_fail(r, "Content-Length %lu -> %lu does not follow the body (%zu -> %zu bytes)",
+				 cl_in, cl_out, in->len - rwchk_body_start(in->msg, in->len),
+				 res->out_len - rwchk_body_start(res->out, res->out_len));
 	} else if (hi == 0 && ho != 0) {
-		rwc_fail(r, "Content-Length appeared where there was none");
+		rwchk_fail(r, "Content-Length appeared where there was none");
 	}
 }
 
 /* Rewrites out again in the same direction: nothing may change. */
-static inline void rwc_check_idempotent(const struct rw_config *cfg, const struct rw_input *in,
+static inline void rwchk_check_idempotent(const struct rw_config *cfg, const struct rw_input *in,
 				 const struct rw_result *res, struct arena *a2,
-				 struct rwc_report *r)
+				 struct rwchk_report *r)
 {
 	struct rw_input in2 = *in;
 	struct rw_result res2;
@@ -253,7 +253,7 @@ static inline void rwc_check_idempotent(const struct rw_config *cfg, const struc
 	arena_reset(a2);
 	rw_rewrite(cfg, &in2, a2, &res2);
 	if (res2.out_len != res->out_len || memcmp(res2.out, res->out, res->out_len))
-		rwc_fail(r, "not idempotent: a second %s pass changed %zu span(s), first at %zu (%s)",
+		rwchk_fail(r, "not idempotent: a second %s pass changed %zu span(s), first at %zu (%s)",
 			 in->dir == RW_OUT ? "out" : "in", res2.n_edits,
 			 res2.n_edits ? res2.edits[0].off : 0,
 			 res2.n_edits ? res2.edits[0].where : "?");
