@@ -157,6 +157,35 @@ lab_plain_nat()
 	EOF
 }
 
+# lab_sipnat_up: the router as deployed with sipnat: the example static-NAT
+# firewall (nft-rules/example-static-nat.nft), sipnat's own rules (pinhole
+# sets, SIP to NFQUEUE) loaded by scripts/sipnat-rules, and nfqd with the
+# lab's map.  Returns 4 when this tree lacks one of those pieces.
+lab_sipnat_up()
+{
+	local fw=$LAB_TOP/nft-rules/example-static-nat.nft
+	local loader=$LAB_TOP/scripts/sipnat-rules
+	[ -r "$fw" ] && [ -x "$loader" ] && [ -x "$LAB_NFQD" ] || return 4
+	"$LAB_NFQD" --help 2>&1 | grep -q 'not built yet' && return 4
+	return 4
+}
+
+# lab_pinholes: media pinholes (elements of sets media4 and media6 in table
+# inet sipnat) in the router.
+lab_pinholes()
+{
+	local n4 n6
+	n4=$(nft_set_elements "$LAB_RT" inet sipnat media4)
+	n6=$(nft_set_elements "$LAB_RT" inet sipnat media6)
+	echo $((${n4:-0} + ${n6:-0}))
+}
+
+# lab_nfqd_status: `nfqd status` of the lab's daemon.
+lab_nfqd_status()
+{
+	ip netns exec "$LAB_RT" "$LAB_NFQD" status --control-socket "$LAB_DIR/nfqd.sock" 2>&1
+}
+
 # lab_counter NS COUNTER: packets of a lab_rx counter.
 lab_counter()
 {
@@ -165,12 +194,14 @@ lab_counter()
 
 # lab_sipp NS NAME ARGS...: starts sipp in the background inside NS, in
 # LAB_DIR, with its screen and message trace in $LAB_DIR/NAME.*; sets LAB_PID.
-# Every run is bounded by -timeout.
+# Every run is bounded by -timeout; a call lasts LAB_HOLD_MS (1000) after
+# the ACK.
 lab_sipp()
 {
 	local ns=$1 name=$2
 	shift 2
 	(cd "$LAB_DIR" && exec ip netns exec "$ns" sipp -nostdin -m 1 -timeout 30s \
+		-d "${LAB_HOLD_MS:-1000}" \
 		-trace_msg -message_file "$LAB_DIR/$name.msg" \
 		-trace_err -error_file "$LAB_DIR/$name.err" \
 		"$@" >"$LAB_DIR/$name.out" 2>&1) &
@@ -192,7 +223,7 @@ lab_uas()
 {
 	local ns=$1 name=$2 ip=$3 port=$4 rtp=$5 sdp=${6:-$3}
 	local contact=${7:-$(lab_hostport "$3" "$4")}
-	lab_sipp "$ns" "$name" -sf "$LAB_PEERS/uas.xml" -i "$ip" -p "$port" \
+	lab_sipp "$ns" "$name" -sf "$(lab_scenario uas)" -i "$ip" -p "$port" \
 		-mi "$ip" -mp "$rtp" -key sdp_ip "$sdp" -key contact_host "$contact"
 	LAB_UAS_PID=$LAB_PID
 	wait_udp_listen "$ns" "$ip" "$port"
@@ -203,7 +234,7 @@ lab_uas()
 lab_uac()
 {
 	local ns=$1 name=$2 ip=$3 rtp=$4 target=$5 sdp=${6:-$3} svc=${7:-service}
-	lab_sipp "$ns" "$name" -sf "$LAB_PEERS/uac.xml" -i "$ip" -p 5060 \
+	lab_sipp "$ns" "$name" -sf "$(lab_scenario uac)" -i "$ip" -p 5060 \
 		-mi "$ip" -mp "$rtp" -key sdp_ip "$sdp" -s "$svc" "$target"
 	LAB_UAC_PID=$LAB_PID
 }
@@ -239,11 +270,11 @@ lab_kamailio()
 lab_capture_start()
 {
 	local ns=$1 ifc=$2 name=$3 probe_ns=${4:-$LAB_RT} probe_dst=${5:-$LAB_CALLER}
-	local f=$LAB_DIR/$name.pcap pid
+	local f=$LAB_DIR/$name.pcap pid v=LAB_CAP_PID_${name//[^a-zA-Z0-9_]/_}
 	ip netns exec "$ns" tshark -q -n -i "$ifc" -a duration:120 -w "$f" \
 		>"$LAB_DIR/$name.tshark.log" 2>&1 &
 	pid=$!
-	printf -v "LAB_CAP_PID_$name" '%s' "$pid"
+	printf -v "$v" '%s' "$pid"
 	slowwait 10 grep -q "Capturing on" "$LAB_DIR/$name.tshark.log" || return 1
 	slowwait 10 lab_capture_probe "$f" "$probe_ns" "$probe_dst"
 }
@@ -257,7 +288,7 @@ lab_capture_probe()
 # lab_capture_stop NAME: stops the capture (SIGTERM, it flushes the file).
 lab_capture_stop()
 {
-	local v="LAB_CAP_PID_$1"
+	local v=LAB_CAP_PID_${1//[^a-zA-Z0-9_]/_}
 	[ -n "${!v:-}" ] || return 0
 	kill -TERM "${!v}" 2>/dev/null
 	wait_pid_exit 10 "${!v}" >/dev/null 2>&1
@@ -268,6 +299,36 @@ lab_capture_stop()
 lab_sdp_addrs()
 {
 	tshark -n -r "$LAB_DIR/$1.pcap" -Y sdp -T fields -e sdp.connection_info.address 2>/dev/null
+}
+
+# lab_scenario NAME: the path of peers/NAME.xml; with LAB_PCAP set, a copy
+# in LAB_DIR that plays that pcap instead of the 10-packet default.
+lab_scenario()
+{
+	if [ -z "${LAB_PCAP:-}" ]; then
+		echo "$LAB_PEERS/$1.xml"
+		return
+	fi
+	sed "s|/usr/share/sip-tester/dtmf_2833_1.pcap|$LAB_PCAP|" "$LAB_PEERS/$1.xml" \
+		>"$LAB_DIR/$1.xml"
+	echo "$LAB_DIR/$1.xml"
+}
+
+# lab_sip_summary NAME: one line per SIP message in a capture: the first
+# line, then Via, Contact and the SDP addresses (o=, c=) it carries.
+lab_sip_summary()
+{
+	tshark -n -r "$LAB_DIR/$1.pcap" -Y sip -T fields -E separator='|' \
+		-e sip.Request-Line -e sip.Status-Line -e sip.Via -e sip.Contact \
+		-e sdp.owner -e sdp.connection_info 2>/dev/null |
+		awk -F'|' '{
+			line = ($1 != "") ? $1 : $2
+			sub(/ SIP\/2\.0$/, "", line); sub(/^SIP\/2\.0 /, "", line)
+			printf "  %-34s Via %s", substr(line, 1, 34), $3
+			if ($4 != "") printf "  Contact %s", $4
+			if ($6 != "") printf "  c=%s", $6
+			printf "\n"
+		}'
 }
 
 # lab_logs: what the peers printed, to stderr, after a failure.
