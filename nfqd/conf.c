@@ -166,6 +166,13 @@ bool conf_key_repeats(const char *key)
 	return k && (k->type == K_MAP || k->type == K_NAME || k->type == K_MEDIA_PORTS);
 }
 
+bool conf_key_is_bool(const char *key)
+{
+	const struct key *k = find_key(key);
+
+	return k && k->type == K_BOOL;
+}
+
 bool conf_is_key(const char *key)
 {
 	return find_key(key) != NULL;

@@ -48,6 +48,8 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
  * whole line "--KEY: why". */
 int conf_set_flag(struct conf *c, const char *key, const char *value, char *err, size_t errlen);
 bool conf_is_key(const char *key);
+/* yes|no keys: as flags, "--strict" alone means yes. */
+bool conf_key_is_bool(const char *key);
 /* map, public-name and media-ports: each use adds to the map. */
 bool conf_key_repeats(const char *key);
 /* The i-th key name (for building option tables, help); NULL past the end. */

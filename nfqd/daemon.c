@@ -1,16 +1,443 @@
-/* daemon.c - placeholder until the queue daemon lands. */
+/* daemon.c - `nfqd` itself: options and configuration, then the queue
+ * loop that feeds every queued SIP packet to the rewrite core.
+ *
+ *   queue_receive -> on_packet: pkt_parse -> direction from the map
+ *       -> rw_rewrite -> pkt_rebuild -> verdict
+ *
+ * Owns: option parsing, the main loop, signals (TERM/INT stop, HUP
+ * reloads), the per-packet arena (reset once per packet) and counting.
+ * Must not: look into SIP (rewrite.c does), speak netlink (queue.c does),
+ * or drop a packet it could not parse unless strict says so.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "arena.h"
 #include "cmds.h"
+#include "conf.h"
+#include "ctl.h"
+#include "log.h"
+#include "pkt.h"
+#include "probe.h"
+#include "queue.h"
+#include "rewrite.h"
+#include "stats.h"
+
+#ifndef NFQD_VERSION
+#define NFQD_VERSION "0.1"
+#endif
+
+/* Packets handled per wakeup before the loop looks at signals, the
+ * control socket and timers again. */
+#define BURST 64
+#define TICK_MS 1000
+
+enum { OPT_KEY = 256, OPT_PROBE = 1000, OPT_CHECK, OPT_HELP, OPT_VERSION, OPT_CONFIG };
+
+struct flag {
+	const char *key, *value;
+};
+
+struct daemon {
+	struct conf conf;
+	const char *conf_path;	/* NULL: the default, if it exists */
+	struct flag *flags;	/* command-line keys, re-applied on reload */
+	size_t nflags;
+	struct rw_config rw;
+	struct arena arena;
+	struct queue q;
+	struct ctl ctl;
+	struct stats st;
+	struct ratelimit rl_pkt, rl_queue;
+};
+
+static volatile sig_atomic_t got_stop, got_hup;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_stop = 1;
+}
+
+static void nfqd_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: nfqd [-c FILE] [-n] [--probe] [--KEY VALUE]...   run the queue daemon\n"
+		"       nfqd rewrite [options] FILE                       rewrite one message\n"
+		"       nfqd status [--json] [--control-socket PATH]      a running nfqd's counters\n"
+		"       nfqd --version | --help\n"
+		"\n"
+		"  -c, --config FILE     configuration file (default " CONF_DEFAULT_PATH ")\n"
+		"  -n, --check-config    check the configuration, print \"configuration OK\", exit\n"
+		"      --probe           report what the running kernel supports, exit\n"
+		"  --KEY VALUE           any nfqd.conf(5) key; yes|no keys also as --KEY alone\n"
+		"                        keys:");
+	for (size_t i = 0; conf_key_name(i); i++)
+		fprintf(f, "%s%s", i % 4 == 0 ? "\n                          " : " ",
+			conf_key_name(i));
+	fprintf(f, "\nSee nfqd(8) and nfqd.conf(5).\n");
+}
+
+/* defaults <- file <- flags, then the checks between keys. */
+static int build_conf(struct conf *c, const char *path, const struct flag *flags, size_t n,
+		      char *err, size_t errlen)
+{
+	conf_defaults(c);
+	if (path || access(CONF_DEFAULT_PATH, F_OK) == 0) {
+		if (conf_load(c, path ? path : CONF_DEFAULT_PATH, err, errlen))
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (conf_set_flag(c, flags[i].key, flags[i].value, err, errlen))
+			return -1;
+	if (conf_check(c, err, errlen))
+		return -1;
+	if (c->map.n == 0) {
+		snprintf(err, errlen, "map: no mapping given (map = PRIVATE=PUBLIC)");
+		return -1;
+	}
+	return 0;
+}
+
+static void apply_conf(struct daemon *d)
+{
+	d->rw.map = &d->conf.map;
+	d->rw.rewrite_from_to = d->conf.rewrite_from_to;
+	d->rw.strict = d->conf.strict;
+	log_set_level((enum log_level)log_level_parse(d->conf.log_level));
+}
+
+/* SIGHUP: the map, rewrite options and log level change in place; what
+ * is bound to sockets or sized at start needs a restart. */
+static void reload(struct daemon *d)
+{
+	static struct conf nc;
+	char err[512];
+
+	if (build_conf(&nc, d->conf_path, d->flags, d->nflags, err, sizeof(err))) {
+		log_err("reload: %s (keeping the running configuration)", err);
+		return;
+	}
+#define KEEP_NUM(f, key) do { if (nc.f != d->conf.f) { \
+		log_warn("reload: %s changes only on restart", key); nc.f = d->conf.f; } } while (0)
+#define KEEP_STR(f, key) do { if (strcmp(nc.f, d->conf.f)) { \
+		log_warn("reload: %s changes only on restart", key); \
+		memcpy(nc.f, d->conf.f, sizeof(nc.f)); } } while (0)
+	KEEP_NUM(queue_num, "queue");
+	KEEP_NUM(fail_closed, "fail-closed");
+	KEEP_NUM(media_timeout_s, "media-timeout");
+	KEEP_NUM(setup_timeout_s, "setup-timeout");
+	KEEP_NUM(session_timeout_s, "session-timeout");
+	KEEP_NUM(max_dialogs, "max-dialogs");
+	KEEP_NUM(max_pinholes, "max-pinholes");
+	KEEP_NUM(max_pinholes_per_dialog, "max-pinholes-per-dialog");
+	KEEP_STR(table, "nft-table");
+	KEEP_STR(media_backend, "media-backend");
+	KEEP_STR(control_socket, "control-socket");
+#undef KEEP_NUM
+#undef KEEP_STR
+	d->conf = nc;
+	apply_conf(d);
+	log_info("reloaded configuration: %zu map entries", d->conf.map.n);
+}
+
+static void on_packet(void *ctx, const uint8_t *data, size_t len, struct queue_verdict *v)
+{
+	struct daemon *d = ctx;
+	struct pkt_info pi;
+	enum pkt_status ps;
+	const struct natmap_entry *from, *to;
+	struct rw_input in;
+	struct rw_result res;
+	uint8_t *out;
+	size_t n;
+
+	arena_reset(&d->arena);
+	d->st.seen++;
+	v->kind = QV_ACCEPT;
+	if (!data || len == 0) {
+		d->st.skipped[SKIP_NO_PAYLOAD]++;
+		return;
+	}
+	ps = pkt_parse(data, len, &pi);
+	if (ps != PKT_OK) {
+		d->st.pkt_error[ps]++;
+		log_rl(&d->rl_pkt, LOG_L_DEBUG, "packet passed unread: %s", pkt_status_name(ps));
+		return;
+	}
+	/* FORWARD hook: outbound is seen before SNAT (source private),
+	 * inbound after DNAT (destination private). */
+	from = natmap_by_priv(&d->conf.map, &pi.src.addr);
+	to = natmap_by_priv(&d->conf.map, &pi.dst.addr);
+	if (!from == !to) {
+		d->st.skipped[from ? SKIP_BOTH_MAPPED : SKIP_NO_MAP]++;
+		return;
+	}
+	memset(&in, 0, sizeof(in));
+	in.msg = data + pi.payload_off;
+	in.len = pi.payload_len;
+	in.dir = from ? RW_OUT : RW_IN;
+	in.transport = RW_UDP;
+	in.src = pi.src;
+	in.dst = pi.dst;
+	if (from)
+		d->st.out++;
+	else
+		d->st.in++;
+	memset(&res, 0, sizeof(res));
+	rw_rewrite(&d->rw, &in, &d->arena, &res);
+	switch (res.status) {
+	case RW_UNCHANGED:
+		d->st.unchanged++;
+		return;
+	case RW_PASSTHROUGH:
+		d->st.passthrough[(unsigned)res.reason < RW_R__COUNT ? res.reason : 0]++;
+		log_rl(&d->rl_pkt, LOG_L_DEBUG, "message passed unchanged: %s",
+		       rw_reason_name(res.reason));
+		return;
+	case RW_DROP:
+		d->st.dropped++;
+		log_rl(&d->rl_pkt, LOG_L_WARN, "strict: dropped a message: %s",
+		       rw_reason_name(res.reason));
+		v->kind = QV_DROP;
+		return;
+	case RW_REWRITTEN:
+		break;
+	}
+	out = arena_alloc(&d->arena, pi.payload_off + res.out_len);
+	n = out ? pkt_rebuild(data, &pi, res.out, res.out_len, out,
+			      pi.payload_off + res.out_len) : 0;
+	if (n == 0) {
+		/* Forwarding the original beats losing the message. */
+		d->st.skipped[SKIP_TOO_BIG]++;
+		log_rl(&d->rl_pkt, LOG_L_WARN, "rewritten message does not fit a packet "
+		       "(%zu bytes); forwarded unchanged", res.out_len);
+		return;
+	}
+	d->st.rewritten++;
+	v->kind = QV_ACCEPT_NEW;
+	v->data = out;
+	v->len = n;
+}
+
+/* Parses argv into d (flags kept for reload).  Returns -1 to go on, else
+ * the exit status. */
+static int parse_args(struct daemon *d, int argc, char **argv, bool *check, bool *probe)
+{
+	static const struct option fixed[] = {
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "probe", no_argument, NULL, OPT_PROBE },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+	};
+	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]), nkeys = 0, k;
+	struct option *opts;
+	int o, rc = -1;
+
+	while (conf_key_name(nkeys))
+		nkeys++;
+	opts = calloc(nfixed + nkeys + 1, sizeof(*opts));
+	d->flags = calloc((size_t)argc + 1, sizeof(*d->flags));
+	if (!opts || !d->flags) {
+		fprintf(stderr, "nfqd: out of memory\n");
+		free(opts);
+		return 1;
+	}
+	memcpy(opts, fixed, sizeof(fixed));
+	for (k = 0; k < nkeys; k++) {
+		const char *name = conf_key_name(k);
+
+		opts[nfixed + k] = (struct option){ name,
+			conf_key_is_bool(name) ? optional_argument : required_argument,
+			NULL, OPT_KEY + (int)k };
+	}
+	optind = 1;
+	while (rc < 0 && (o = getopt_long(argc, argv, "c:nhV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+		case OPT_CONFIG:
+			d->conf_path = optarg;
+			break;
+		case 'n':
+		case OPT_CHECK:
+			*check = true;
+			break;
+		case OPT_PROBE:
+			*probe = true;
+			break;
+		case 'h':
+		case OPT_HELP:
+			nfqd_usage(stdout);
+			rc = 0;
+			break;
+		case 'V':
+		case OPT_VERSION:
+			printf("nfqd %s\n", NFQD_VERSION);
+			rc = 0;
+			break;
+		default:
+			if (o >= OPT_KEY && o < OPT_KEY + (int)nkeys) {
+				d->flags[d->nflags].key = conf_key_name((size_t)(o - OPT_KEY));
+				d->flags[d->nflags].value = optarg ? optarg : "yes";
+				d->nflags++;
+				break;
+			}
+			fprintf(stderr, "Try 'nfqd --help'.\n");
+			rc = 2;
+		}
+	}
+	if (rc < 0 && optind < argc) {
+		fprintf(stderr, "nfqd: unexpected argument '%s'\n", argv[optind]);
+		rc = 2;
+	}
+	free(opts);
+	return rc;
+}
+
+static int run(struct daemon *d)
+{
+	struct pollfd pfd[1 + 1 + CTL_CLIENTS];
+	sigset_t block, orig;
+	struct sigaction sa;
+	char err[512];
+	int rc = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: ppoll must return */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Signals are taken only inside ppoll, so a flag is never set
+	 * between its check and the wait. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+
+	if (arena_init(&d->arena, ARENA_DEFAULT_SIZE)) {
+		log_err("arena: out of memory");
+		return 1;
+	}
+	if (queue_open(&d->q, d->conf.queue_num, !d->conf.fail_closed, err, sizeof(err))) {
+		log_err("%s", err);
+		arena_free(&d->arena);
+		return 1;
+	}
+	if (ctl_open(&d->ctl, d->conf.control_socket)) {
+		log_err("control socket %s: %s", d->conf.control_socket,
+			errno == EADDRINUSE ? "another nfqd answers there" : strerror(errno));
+		queue_close(&d->q);
+		arena_free(&d->arena);
+		return 1;
+	}
+	d->st.start_ms = now_ms();
+	d->st.queue_num = d->conf.queue_num;
+	log_info("queue %u bound (%s), %zu map entries, control socket %s",
+		 d->conf.queue_num, d->conf.fail_closed ? "fail-closed" : "fail-open",
+		 d->conf.map.n, d->conf.control_socket);
+
+	while (!got_stop) {
+		struct timespec ts = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000L };
+		size_t n;
+		int r;
+
+		pfd[0] = (struct pollfd){ .fd = queue_fd(&d->q), .events = POLLIN };
+		n = 1 + ctl_pollfds(&d->ctl, pfd + 1, sizeof(pfd) / sizeof(pfd[0]) - 1);
+		r = ppoll(pfd, n, &ts, &orig);
+		if (r < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			rc = 1;
+			break;
+		}
+		if (got_hup) {
+			got_hup = 0;
+			reload(d);
+		}
+		if (r <= 0)
+			continue;
+		if (pfd[0].revents & (POLLIN | POLLERR)) {
+			uint64_t enobufs = d->q.enobufs;
+
+			if (queue_receive(&d->q, on_packet, d, BURST) < 0) {
+				log_err("queue: %s", strerror(errno));
+				rc = 1;
+				break;
+			}
+			if (d->q.enobufs != enobufs)
+				log_rl(&d->rl_queue, LOG_L_WARN,
+				       "queue: socket overrun, the kernel dropped packets "
+				       "(%llu overruns so far)", (unsigned long long)d->q.enobufs);
+		}
+		d->st.enobufs = d->q.enobufs;
+		d->st.verdict_errors = d->q.verdict_errors;
+		ctl_handle(&d->ctl, pfd + 1, n - 1, &d->st, now_ms());
+	}
+	log_info("stopping: %llu packets seen, %llu rewritten",
+		 (unsigned long long)d->st.seen, (unsigned long long)d->st.rewritten);
+	ctl_close(&d->ctl);
+	queue_close(&d->q);
+	arena_free(&d->arena);
+	return rc;
+}
 
 int cmd_daemon(int argc, char **argv)
 {
-	fprintf(stderr, "nfqd: the daemon is not built yet\n");
-	return 1;
-}
+	static struct daemon d;
+	bool check = false, probe = false;
+	char err[512];
+	int rc;
 
-int cmd_status(int argc, char **argv)
-{
-	fprintf(stderr, "nfqd: status is not built yet\n");
-	return 1;
+	memset(&d, 0, sizeof(d));
+	d.rl_pkt = (struct ratelimit)RATELIMIT_INIT;
+	d.rl_queue = (struct ratelimit)RATELIMIT_INIT;
+	rc = parse_args(&d, argc, argv, &check, &probe);
+	if (rc >= 0)
+		goto out;
+	if (probe) {
+		/* The probe wants the queue number and table, not a map. */
+		conf_defaults(&d.conf);
+		if ((d.conf_path || access(CONF_DEFAULT_PATH, F_OK) == 0) &&
+		    conf_load(&d.conf, d.conf_path ? d.conf_path : CONF_DEFAULT_PATH, err,
+			      sizeof(err))) {
+			fprintf(stderr, "nfqd: %s\n", err);
+			rc = 2;
+			goto out;
+		}
+		for (size_t i = 0; i < d.nflags; i++)
+			if (conf_set_flag(&d.conf, d.flags[i].key, d.flags[i].value, err,
+					  sizeof(err))) {
+				fprintf(stderr, "nfqd: %s\n", err);
+				rc = 2;
+				goto out;
+			}
+		rc = probe_run(&d.conf, stdout);
+		goto out;
+	}
+	if (build_conf(&d.conf, d.conf_path, d.flags, d.nflags, err, sizeof(err))) {
+		fprintf(stderr, "nfqd: %s\n", err);
+		rc = 2;
+		goto out;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		rc = 0;
+		goto out;
+	}
+	apply_conf(&d);
+	rc = run(&d);
+out:
+	free(d.flags);
+	return rc;
 }
