@@ -15,7 +15,7 @@ static const char *const skip_names[SKIP__COUNT] = {
 	[SKIP_NO_MAP] = "no-map",
 	[SKIP_BOTH_MAPPED] = "both-mapped",
 	[SKIP_NO_PAYLOAD] = "no-payload",
-	[SKIP_TOO_BIG] = "too-big",
+	[SKIP_TOO_BIG] = "rewritten-too-big",
 };
 
 const char *stats_skip_name(enum stats_skip s)
