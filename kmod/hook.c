@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hook.c - the packet path: match a UDP packet against the flow table,
+ * rewrite it, route it and hand it to the neighbour layer.
+ *
+ * Owns: the decision to take a packet and every byte it writes into one.
+ * Must not: sleep, allocate, take a lock other than a flow's rtp_lock, or
+ * drop a packet it has a doubt about.  Every doubt is NF_ACCEPT: the packet
+ * continues through the normal stack exactly as it came (nothing is written
+ * before the last check), which then does the right thing for fragments,
+ * options, expiring TTLs, oversized packets and unroutable destinations
+ * (reassembly, ICMP errors).  Modelled on the kernel's nf_flow_table_ip.c.
+ *
+ * Runs at NF_IP_PRI_RAW_BEFORE_DEFRAG + 30 in prerouting: after raw rules
+ * that run before defragmentation, before defragmentation and conntrack,
+ * so a forwarded packet creates no conntrack entry and skips the forward and
+ * postrouting hooks, like a flowtable.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+#include <net/checksum.h>
+#include <net/dsfield.h>
+#include <net/inet_ecn.h>
+#include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/neighbour.h>
+#include <net/route.h>
+#include <net/xfrm.h>
+
+#include "fp.h"
+
+/*
+ * The IP and UDP headers are written in place.  They must sit in the linear
+ * area and, in a clone (a packet socket on the input device), in a part of
+ * the head no other clone reads.  Making either true costs an allocation,
+ * which the packet path does not do: such packets take the normal path.
+ */
+static bool fp_headers_writable(const struct sk_buff *skb, unsigned int len)
+{
+	return len <= skb_headlen(skb) && (!skb_cloned(skb) || skb_clone_writable(skb, len));
+}
+
+/* IPsec wants to see (and may have to encrypt) forwarded packets: with any
+ * policy in the namespace, or a packet that was decrypted, stay out. */
+static bool fp_xfrm_active(const struct net *net, const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_XFRM)
+	return secpath_exists(skb) ||
+	       READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_IN]) ||
+	       READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_OUT]) ||
+	       READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_FWD]);
+#else
+	return false;
+#endif
+}
+
+static const u8 *fp_rtp_peek(const struct sk_buff *skb, unsigned int off, u8 *buf)
+{
+	if (skb->len < off + FP_RTP_HDR_LEN)
+		return NULL;
+	return skb_header_pointer(skb, off, FP_RTP_HDR_LEN, buf);
+}
+
+/*
+ * Patch the UDP checksum for a changed pseudo-header address or a port.  An
+ * IPv4 datagram may carry no checksum (0): nothing to patch, unless the
+ * device is still to compute it (CHECKSUM_PARTIAL), in which case the field
+ * holds the pseudo-header sum.  A sum that comes out 0 is sent as 0xffff
+ * (RFC 768), as nf_nat_proto.c does.
+ */
+static bool fp_udp_csum_on(const struct sk_buff *skb, const struct udphdr *uh, bool v6)
+{
+	return v6 || uh->check || skb->ip_summed == CHECKSUM_PARTIAL;
+}
+
+static void fp_udp_port(struct sk_buff *skb, struct udphdr *uh, __be16 *port,
+			__be16 to, bool v6)
+{
+	if (fp_udp_csum_on(skb, uh, v6)) {
+		inet_proto_csum_replace2(&uh->check, skb, *port, to, false);
+		if (!uh->check)
+			uh->check = CSUM_MANGLED_0;
+	}
+	*port = to;
+}
+
+static void fp_rewrite_ports(struct sk_buff *skb, struct udphdr *uh,
+			     const struct fp_flow *f, bool v6)
+{
+	__be16 dport = READ_ONCE(f->new_dport);
+
+	if (f->cfg.new_sport && uh->source != f->cfg.new_sport)
+		fp_udp_port(skb, uh, &uh->source, f->cfg.new_sport, v6);
+	if (dport && uh->dest != dport)
+		fp_udp_port(skb, uh, &uh->dest, dport, v6);
+}
+
+static void fp_addr4(struct sk_buff *skb, struct iphdr *iph, struct udphdr *uh,
+		     __be32 *addr, __be32 to)
+{
+	if (*addr == to)
+		return;
+	csum_replace4(&iph->check, *addr, to);
+	if (fp_udp_csum_on(skb, uh, false)) {
+		inet_proto_csum_replace4(&uh->check, skb, *addr, to, true);
+		if (!uh->check)
+			uh->check = CSUM_MANGLED_0;
+	}
+	*addr = to;
+}
+
+static void fp_addr6(struct sk_buff *skb, struct udphdr *uh, struct in6_addr *addr,
+		     const struct in6_addr *to)
+{
+	if (ipv6_addr_equal(addr, to))
+		return;
+	inet_proto_csum_replace16(&uh->check, skb, addr->s6_addr32, to->s6_addr32, true);
+	if (!uh->check)
+		uh->check = CSUM_MANGLED_0;
+	*addr = *to;
+}
+
+/* Returns a route the caller holds a reference on, or NULL for "not here".
+ * Routing is by the new destination alone (no source, mark or TOS), so one
+ * cached route per flow and CPU serves every packet. */
+static struct rtable *fp_route4(struct fp_net *fn, struct fp_flow *f, __be32 daddr)
+{
+	struct flowi4 fl4 = {};
+	struct rtable *rt;
+	__be32 saddr;
+
+	rt = dst_cache_get_ip4(&f->dst_cache, &saddr);
+	if (rt)
+		return rt;
+	fl4.daddr = f->cfg.has_new_daddr ? f->cfg.new_daddr.ip : daddr;
+	rt = ip_route_output_key(fn->net, &fl4);
+	if (IS_ERR(rt))
+		return NULL;
+	/* Local, broadcast, multicast, or an IPv6 next hop we would have to
+	 * resolve in the other table: the normal path knows how. */
+	if (rt->rt_type != RTN_UNICAST || rt->rt_gw_family == AF_INET6) {
+		ip_rt_put(rt);
+		return NULL;
+	}
+	dst_cache_set_ip4(&f->dst_cache, &rt->dst, fl4.saddr);
+	return rt;
+}
+
+static struct dst_entry *fp_route6(struct fp_net *fn, struct fp_flow *f,
+				   const struct in6_addr *daddr)
+{
+	struct flowi6 fl6 = {};
+	struct dst_entry *dst;
+	struct in6_addr saddr;
+
+	dst = dst_cache_get_ip6(&f->dst_cache, &saddr);
+	if (dst)
+		return dst;
+	fl6.daddr = f->cfg.has_new_daddr ? f->cfg.new_daddr.in6 : *daddr;
+	dst = ip6_route_output(fn->net, NULL, &fl6);
+	if (dst->error || (dst->dev->flags & IFF_LOOPBACK) ||
+	    (((struct rt6_info *)dst)->rt6i_flags & (RTF_LOCAL | RTF_ANYCAST))) {
+		dst_release(dst);
+		return NULL;
+	}
+	dst_cache_set_ip6(&f->dst_cache, dst, &fl6.saddr);
+	return dst;
+}
+
+/* Hand the rewritten packet to the output device, as the flowtable does:
+ * the neighbour layer adds the link-layer header.  Consumes @skb and the
+ * reference on @dst. */
+static void fp_xmit(struct sk_buff *skb, struct dst_entry *dst, int table, const void *nexthop)
+{
+	skb_dst_drop(skb);
+	/* A receive timestamp must not pass for a departure time (fq). */
+	skb_clear_tstamp(skb);
+	skb->dev = dst->dev;
+	skb_dst_set(skb, dst);
+	neigh_xmit(table, dst->dev, nexthop, skb);
+}
+
+unsigned int fp_hook_ipv4(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)
+{
+	const unsigned int nhoff = skb_network_offset(skb);
+	const unsigned int thoff = nhoff + sizeof(struct iphdr);
+	struct fp_net *fn = priv;
+	union nf_inet_addr saddr, daddr;
+	u8 rtpbuf[FP_RTP_HDR_LEN];
+	struct net_device *dev;
+	struct fp_flow *f;
+	struct udphdr *uh;
+	struct iphdr *iph;
+	struct rtable *rt;
+	const u8 *rtp;
+	__be32 nexthop;
+
+	if (!READ_ONCE(fn->count) || skb->pkt_type != PACKET_HOST || skb_is_gso(skb) ||
+	    !fp_headers_writable(skb, thoff + sizeof(*uh)))
+		return NF_ACCEPT;
+	iph = ip_hdr(skb);
+	/* Options, fragments and expiring packets need the full stack. */
+	if (iph->ihl != 5 || iph->protocol != IPPROTO_UDP || ip_is_fragment(iph) ||
+	    iph->ttl <= 1)
+		return NF_ACCEPT;
+	uh = (struct udphdr *)(skb->data + thoff);
+	if (ntohs(uh->len) != skb->len - thoff || fp_xfrm_active(fn->net, skb))
+		return NF_ACCEPT;
+
+	saddr.ip = iph->saddr;
+	daddr.ip = iph->daddr;
+	f = fp_flow_match(fn, AF_INET, &saddr, uh->source, &daddr, uh->dest);
+	if (!f)
+		return NF_ACCEPT;
+	rt = fp_route4(fn, f, iph->daddr);
+	if (!rt)
+		return NF_ACCEPT;
+	dev = rt->dst.dev;
+	/* Too big: the normal path fragments or sends "fragmentation needed". */
+	if (skb->len > dst_mtu(&rt->dst) || skb_headroom(skb) < LL_RESERVED_SPACE(dev)) {
+		ip_rt_put(rt);
+		return NF_ACCEPT;
+	}
+
+	/* Committed: from here on the packet is ours. */
+	rtp = fp_rtp_peek(skb, thoff + sizeof(*uh), rtpbuf);
+	skb_forward_csum(skb);
+	if (f->cfg.has_new_saddr)
+		fp_addr4(skb, iph, uh, &iph->saddr, f->cfg.new_saddr.ip);
+	if (f->cfg.has_new_daddr)
+		fp_addr4(skb, iph, uh, &iph->daddr, f->cfg.new_daddr.ip);
+	fp_rewrite_ports(skb, uh, f, false);
+	if (f->cfg.flags & SIPNAT_FP_F_DSCP)
+		ipv4_change_dsfield(iph, INET_ECN_MASK, f->cfg.dscp << 2);
+	ip_decrease_ttl(iph);
+	fp_flow_seen(f, skb->len, rtp, FP_RTP_HDR_LEN);
+
+	nexthop = rt_nexthop(rt, iph->daddr);
+	fp_xmit(skb, &rt->dst, NEIGH_ARP_TABLE, &nexthop);
+	return NF_STOLEN;
+}
+
+unsigned int fp_hook_ipv6(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)
+{
+	const unsigned int nhoff = skb_network_offset(skb);
+	const unsigned int thoff = nhoff + sizeof(struct ipv6hdr);
+	struct fp_net *fn = priv;
+	union nf_inet_addr saddr, daddr;
+	u8 rtpbuf[FP_RTP_HDR_LEN];
+	const struct in6_addr *nexthop;
+	struct ipv6hdr *ip6h;
+	struct dst_entry *dst;
+	struct fp_flow *f;
+	struct udphdr *uh;
+	const u8 *rtp;
+
+	if (!READ_ONCE(fn->count) || skb->pkt_type != PACKET_HOST || skb_is_gso(skb) ||
+	    !fp_headers_writable(skb, thoff + sizeof(*uh)))
+		return NF_ACCEPT;
+	ip6h = ipv6_hdr(skb);
+	/* Extension headers (fragments included) and expiring packets need
+	 * the full stack. */
+	if (ip6h->nexthdr != IPPROTO_UDP || ip6h->hop_limit <= 1)
+		return NF_ACCEPT;
+	uh = (struct udphdr *)(skb->data + thoff);
+	if (ntohs(uh->len) != skb->len - thoff || fp_xfrm_active(fn->net, skb))
+		return NF_ACCEPT;
+
+	saddr.in6 = ip6h->saddr;
+	daddr.in6 = ip6h->daddr;
+	f = fp_flow_match(fn, AF_INET6, &saddr, uh->source, &daddr, uh->dest);
+	if (!f)
+		return NF_ACCEPT;
+	dst = fp_route6(fn, f, &ip6h->daddr);
+	if (!dst)
+		return NF_ACCEPT;
+	if (skb->len > dst_mtu(dst) || skb_headroom(skb) < LL_RESERVED_SPACE(dst->dev)) {
+		dst_release(dst);
+		return NF_ACCEPT;
+	}
+
+	rtp = fp_rtp_peek(skb, thoff + sizeof(*uh), rtpbuf);
+	skb_forward_csum(skb);
+	if (f->cfg.has_new_saddr)
+		fp_addr6(skb, uh, &ip6h->saddr, &f->cfg.new_saddr.in6);
+	if (f->cfg.has_new_daddr)
+		fp_addr6(skb, uh, &ip6h->daddr, &f->cfg.new_daddr.in6);
+	fp_rewrite_ports(skb, uh, f, true);
+	if (f->cfg.flags & SIPNAT_FP_F_DSCP)
+		ipv6_change_dsfield(ip6h, INET_ECN_MASK, f->cfg.dscp << 2);
+	ip6h->hop_limit--;
+	fp_flow_seen(f, skb->len, rtp, FP_RTP_HDR_LEN);
+
+	/* nexthop may point into dst, which the skb keeps alive. */
+	nexthop = rt6_nexthop((struct rt6_info *)dst, &ip6h->daddr);
+	fp_xmit(skb, dst, NEIGH_ND_TABLE, nexthop);
+	return NF_STOLEN;
+}
