@@ -100,8 +100,8 @@ static int check_table(const char *v, char *err, size_t errlen)
 
 static int check_backend(const char *v, char *err, size_t errlen)
 {
-	if (strcmp(v, "auto") && strcmp(v, "nftset") && strcmp(v, "expect"))
-		return why(err, errlen, "expected auto, nftset or expect, not '%s'", v);
+	if (strcmp(v, "auto") && strcmp(v, "nftset") && strcmp(v, "expect") && strcmp(v, "none"))
+		return why(err, errlen, "expected auto, nftset, expect or none, not '%s'", v);
 	return 0;
 }
 

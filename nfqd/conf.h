@@ -26,7 +26,7 @@ struct conf {
 	uint16_t queue_num;		/* queue = N (0) */
 	bool fail_closed;		/* fail-closed = yes|no (no): no bypass when nfqd is gone */
 	char table[64];			/* nft-table = NAME (sipnat), family inet */
-	char media_backend[16];		/* media-backend = auto|nftset|expect (auto) */
+	char media_backend[16];		/* media-backend = auto|nftset|expect|none (auto) */
 	uint32_t media_timeout_s;	/* media-timeout = SECONDS (60) */
 	uint32_t setup_timeout_s;	/* setup-timeout = SECONDS (180) */
 	uint32_t session_timeout_s;	/* session-timeout = SECONDS (7200) */

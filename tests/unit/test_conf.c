@@ -144,7 +144,7 @@ static void test_bad_files(void **state)
 		   "1: public-name: public address is in no map entry (give the map first): "
 		   "'203.0.113.5=sip.example.com'");
 	expect_err("media-backend = kernel\n",
-		   "1: media-backend: expected auto, nftset or expect, not 'kernel'");
+		   "1: media-backend: expected auto, nftset, expect or none, not 'kernel'");
 	expect_err("log-level = loud\n",
 		   "1: log-level: expected error, warn, info or debug, not 'loud'");
 	expect_err("control-socket = run/x.sock\n",
