@@ -442,13 +442,19 @@ static int scan_start_line(const uint8_t *msg, size_t s, size_t e, struct ss_msg
 		m->status = (int)code;
 		return 0;
 	}
+	{
+		/* Not SIP at all unless the last word looks like "SIP/x". */
+		size_t w = e;
+
+		while (w > s && msg[w - 1] != ' ' && msg[w - 1] != '\t')
+			w--;
+		if (e - w < 4 || memcmp(msg + w, "SIP/", 4) != 0)
+			return RW_R_NOT_SIP;
+	}
 	while (i < e && is_token(msg[i]))
 		i++;
-	if (i == s || i == e || msg[i] != ' ') {
-		/* Something else, unless it at least ends like a request line. */
-		return (e - s > 8 && memcmp(msg + e - 8, " SIP/2.0", 8) == 0)
-			       ? RW_R_BAD_START_LINE : RW_R_NOT_SIP;
-	}
+	if (i == s || i == e || msg[i] != ' ')
+		return RW_R_BAD_START_LINE;
 	m->is_request = true;
 	m->method = (struct ss_span){ s, i - s };
 	m->ruri.off = ++i;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "rewrite.h"
 
@@ -194,6 +195,424 @@ static void test_fqdn_port(void **state)
 	expect(req_in, RW_IN, want_in);
 }
 
+/* A message with Content-Length filled in: hdrs ends without the CL line. */
+static char *with_body(const char *hdrs, const char *ctype, const char *body)
+{
+	static char bufs[4][8192];
+	static int k;
+	char *b = bufs[k++ & 3];
+
+	snprintf(b, 8192, "%sContent-Type: %s\r\nContent-Length: %zu\r\n\r\n%s", hdrs, ctype,
+		 strlen(body), body);
+	return b;
+}
+
+/* out gives pub, in gives priv back; both idempotent. */
+static void expect_pair(const char *priv, const char *pub)
+{
+	char *p = strdup(priv), *q = strdup(pub);
+
+	expect(p, RW_OUT, q);
+	expect(q, RW_IN, p);
+	free(p);
+	free(q);
+}
+
+#define RESP_HDRS(via, contact, rr)                                                  \
+	"SIP/2.0 200 OK\r\n"                                                         \
+	"Via: SIP/2.0/UDP " via ";branch=z9hG4bK-1\r\n"                              \
+	"Via: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-0\r\n"                         \
+	"Record-Route: " rr "\r\n"                                                   \
+	"To: <sip:bob@example.com>;tag=b1\r\n"                                       \
+	"From: <sip:alice@example.org>;tag=a1\r\n"                                   \
+	"Call-ID: c-1\r\n"                                                           \
+	"CSeq: 7 INVITE\r\n"                                                         \
+	"Contact: " contact "\r\n"
+
+/* A 200 OK from the inside answers an outside INVITE: Contact, Record-Route
+ * and SDP change, the Vias (the outside's) do not; and back. */
+static void test_response_inverse(void **state)
+{
+	static const char sdp_priv[] = "v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\n"
+				       "t=0 0\r\nm=audio 20000 RTP/AVP 0\r\na=rtcp:20001\r\n";
+	static const char sdp_pub[] = "v=0\r\no=- 1 1 IN IP4 203.0.113.5\r\ns=-\r\nc=IN IP4 203.0.113.5\r\n"
+				      "t=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtcp:40001\r\n";
+	struct rw_result res;
+
+	add_map("10.0.0.5=203.0.113.5");
+	add_media("10.0.0.5:20000-20999=203.0.113.5:40000");
+	expect_pair(with_body(RESP_HDRS("198.51.100.9", "<sip:bob@10.0.0.5:5060>;expires=60",
+					"<sip:p.example.com;lr>, <sip:10.0.0.5;lr>"),
+			      "application/sdp", sdp_priv),
+		    with_body(RESP_HDRS("198.51.100.9", "<sip:bob@203.0.113.5:5060>;expires=60",
+					"<sip:p.example.com;lr>, <sip:203.0.113.5;lr>"),
+			      "application/sdp", sdp_pub));
+	rw(with_body(RESP_HDRS("198.51.100.9", "<sip:bob@10.0.0.5>", "<sip:x>"), "application/sdp",
+		     sdp_priv), RW_OUT, &res);
+	assert_int_equal(res.status, RW_REWRITTEN);
+	assert_int_equal(res.sip.status, 200);
+	assert_string_equal(res.sip.method, "INVITE");
+	assert_string_equal(res.sip.to_tag, "b1");
+	assert_int_equal(res.sip.n_media, 1);
+	assert_int_equal(res.sip.media[0].orig.port, 20000);
+	assert_int_equal(res.sip.media[0].rewritten.port, 40000);
+	assert_int_equal(res.sip.media[0].rtcp_orig, 20001);
+	assert_int_equal(res.sip.media[0].rtcp_rewritten, 40001);
+}
+
+/* Responses coming in: top Via sent-by, received= and rport= back to the
+ * private view (RFC 3581 policy in rewrite.c); a second Via is left. */
+static void test_via_received_rport(void **state)
+{
+	static const char in[] =
+		"SIP/2.0 401 Unauthorized\r\n"
+		"v: SIP/2.0/UDP sip.example.net;rport=5060;received=203.0.113.5;branch=z9hG4bK1,"
+		" SIP/2.0/UDP 203.0.113.5;branch=z9hG4bK0\r\n"
+		"To: <sip:a@example.com>;tag=t\r\nf: <sip:a@example.com>;tag=f\r\n"
+		"i: x\r\nCSeq: 2 REGISTER\r\nl: 0\r\n\r\n";
+	static const char want[] =
+		"SIP/2.0 401 Unauthorized\r\n"
+		"v: SIP/2.0/UDP 10.0.0.5:5062;rport=5062;received=10.0.0.5;branch=z9hG4bK1,"
+		" SIP/2.0/UDP 203.0.113.5;branch=z9hG4bK0\r\n"
+		"To: <sip:a@example.com>;tag=t\r\nf: <sip:a@example.com>;tag=f\r\n"
+		"i: x\r\nCSeq: 2 REGISTER\r\nl: 0\r\n\r\n";
+	static const char other[] =
+		"SIP/2.0 401 Unauthorized\r\n"
+		"Via: SIP/2.0/UDP 198.51.100.7;rport=5060;received=203.0.113.5;branch=z9hG4bK1\r\n"
+		"To: <sip:a@example.com>;tag=t\r\nFrom: <sip:a@example.com>;tag=f\r\n"
+		"Call-ID: x\r\nCSeq: 2 REGISTER\r\nContent-Length: 0\r\n\r\n";
+
+	add_map("10.0.0.5:5062=203.0.113.5:5060");
+	add_name("203.0.113.5=sip.example.net");
+	expect(in, RW_IN, want);
+	expect(other, RW_IN, other);	/* not our sent-by: received stays */
+}
+
+/* Every Contact of a list, Refer-To, From/To only when configured, compact
+ * forms, folding, bare LF (kept). */
+static void test_lists_compact_lf(void **state)
+{
+	static const char in[] =
+		"REFER sip:bob@198.51.100.2 SIP/2.0\n"
+		"Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK-r\n"
+		"From: <sip:alice@10.0.0.5>;tag=a\n"
+		"t: <sip:bob@198.51.100.2>\n"
+		"Call-ID: r1@10.0.0.5\n"
+		"CSeq: 3 REFER\n"
+		"m: <sip:alice@10.0.0.5>;q=0.5,\n"
+		" \"A, B\" <sip:alice@10.0.0.6:5070;ob>;reg-id=1, <sip:x@198.51.100.3>\n"
+		"r: <sip:carol@10.0.0.6?Replaces=abc%40def%3Bto-tag%3D1>\n"
+		"l: 0\n\n";
+	static const char want[] =
+		"REFER sip:bob@198.51.100.2 SIP/2.0\n"
+		"Via: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK-r\n"
+		"From: <sip:alice@10.0.0.5>;tag=a\n"
+		"t: <sip:bob@198.51.100.2>\n"
+		"Call-ID: r1@10.0.0.5\n"
+		"CSeq: 3 REFER\n"
+		"m: <sip:alice@203.0.113.5>;q=0.5,\n"
+		" \"A, B\" <sip:alice@203.0.113.6:5070;ob>;reg-id=1, <sip:x@198.51.100.3>\n"
+		"r: <sip:carol@203.0.113.6?Replaces=abc%40def%3Bto-tag%3D1>\n"
+		"l: 0\n\n";
+	struct rw_result res;
+
+	add_map("10.0.0.5=203.0.113.5");
+	add_map("10.0.0.6=203.0.113.6");
+	expect(in, RW_OUT, want);
+	rw_full(in, strlen(in), RW_OUT, true, false, RW_UDP, &res);
+	assert_non_null(strstr(outbuf, "From: <sip:alice@203.0.113.5>;tag=a\n"));
+	assert_non_null(strstr(outbuf, "Call-ID: r1@10.0.0.5\n"));
+}
+
+/* Multipart: only the application/sdp part changes, boundaries stay. */
+static void test_multipart(void **state)
+{
+	static const char hdrs[] =
+		"INVITE sip:bob@198.51.100.2 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-m\r\n"
+		"From: <sip:a@example.org>;tag=a\r\nTo: <sip:b@example.com>\r\n"
+		"Call-ID: m1\r\nCSeq: 1 INVITE\r\n";
+	static const char body_priv[] =
+		"--xYzZY\r\nContent-Type: text/plain\r\n\r\nc=IN IP4 10.0.0.5\r\n"
+		"--xYzZY\r\nContent-Type: application/sdp\r\n\r\n"
+		"v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\n"
+		"m=audio 4000 RTP/AVP 0\r\n"
+		"--xYzZY--\r\n";
+	static const char body_pub[] =
+		"--xYzZY\r\nContent-Type: text/plain\r\n\r\nc=IN IP4 10.0.0.5\r\n"
+		"--xYzZY\r\nContent-Type: application/sdp\r\n\r\n"
+		"v=0\r\no=- 1 1 IN IP4 203.0.113.55\r\ns=-\r\nc=IN IP4 203.0.113.55\r\nt=0 0\r\n"
+		"m=audio 4000 RTP/AVP 0\r\n"
+		"--xYzZY--\r\n";
+	struct rw_result res;
+
+	add_map("10.0.0.5=203.0.113.55");
+	expect_pair(with_body(hdrs, "multipart/mixed;boundary=xYzZY", body_priv),
+		    with_body(hdrs, "multipart/mixed;boundary=xYzZY", body_pub));
+	rw(with_body(hdrs, "multipart/mixed; boundary=\"xYzZY\"", body_priv), RW_OUT, &res);
+	assert_true(res.sip.has_sdp);
+	assert_int_equal(res.sip.n_media, 1);
+	rw(with_body(hdrs, "multipart/mixed;boundary=nope", body_priv), RW_OUT, &res);
+	assert_int_equal(res.status, RW_PASSTHROUGH);
+	assert_int_equal(res.reason, RW_R_BAD_MULTIPART);
+}
+
+/* ICE: the host candidate equal to c=/m= changes with them; srflx and
+ * foreign candidates, raddr, a=crypto and a=fingerprint do not. */
+static void test_ice_crypto(void **state)
+{
+	static const char hdrs[] =
+		"INVITE sip:bob@198.51.100.2 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-i\r\n"
+		"From: <sip:a@example.org>;tag=a\r\nTo: <sip:b@example.com>\r\n"
+		"Call-ID: i1\r\nCSeq: 1 INVITE\r\n";
+	static const char priv[] =
+		"v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\n"
+		"a=fingerprint:sha-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB\r\n"
+		"m=audio 20010 RTP/SAVP 0\r\n"
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32\r\n"
+		"a=rtcp:20011 IN IP4 10.0.0.5\r\n"
+		"a=candidate:1 1 UDP 2130706431 10.0.0.5 20010 typ host\r\n"
+		"a=candidate:1 2 UDP 2130706430 10.0.0.5 20011 typ host\r\n"
+		"a=candidate:2 1 UDP 1694498815 198.51.100.77 61000 typ srflx raddr 10.0.0.5 rport 20010\r\n"
+		"a=remote-candidates:1 198.51.100.2 5000 2 198.51.100.2 5001\r\n";
+	static const char pub[] =
+		"v=0\r\no=- 1 1 IN IP4 203.0.113.5\r\ns=-\r\nc=IN IP4 203.0.113.5\r\nt=0 0\r\n"
+		"a=fingerprint:sha-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB\r\n"
+		"m=audio 40010 RTP/SAVP 0\r\n"
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32\r\n"
+		"a=rtcp:40011 IN IP4 203.0.113.5\r\n"
+		"a=candidate:1 1 UDP 2130706431 203.0.113.5 40010 typ host\r\n"
+		"a=candidate:1 2 UDP 2130706430 203.0.113.5 40011 typ host\r\n"
+		"a=candidate:2 1 UDP 1694498815 198.51.100.77 61000 typ srflx raddr 10.0.0.5 rport 20010\r\n"
+		"a=remote-candidates:1 198.51.100.2 5000 2 198.51.100.2 5001\r\n";
+	/* c= is the srflx candidate: nothing of the stream changes. */
+	static const char srflx[] =
+		"v=0\r\no=- 1 1 IN IP4 198.51.100.77\r\ns=-\r\nc=IN IP4 198.51.100.77\r\nt=0 0\r\n"
+		"m=audio 61000 RTP/AVP 0\r\n"
+		"a=candidate:1 1 UDP 2130706431 10.0.0.5 20010 typ host\r\n"
+		"a=candidate:2 1 UDP 1694498815 198.51.100.77 61000 typ srflx raddr 10.0.0.5 rport 20010\r\n";
+	static const char srflx_pub[] =
+		"v=0\r\no=- 1 1 IN IP4 198.51.100.77\r\ns=-\r\nc=IN IP4 198.51.100.77\r\nt=0 0\r\n"
+		"m=audio 61000 RTP/AVP 0\r\n"
+		"a=candidate:1 1 UDP 2130706431 203.0.113.5 40010 typ host\r\n"
+		"a=candidate:2 1 UDP 1694498815 198.51.100.77 61000 typ srflx raddr 10.0.0.5 rport 20010\r\n";
+
+	add_map("10.0.0.5=203.0.113.5");
+	add_media("10.0.0.5:20000-20999=203.0.113.5:40000");
+	expect_pair(with_body(hdrs, "application/sdp", priv), with_body(hdrs, "application/sdp", pub));
+	expect(with_body(hdrs, "application/sdp", srflx), RW_OUT,
+	       with_body(hdrs, "application/sdp", srflx_pub));
+}
+
+/* Several m= lines: port 0 stream and its c= untouched, hold, FQDN c=,
+ * unmapped address, rtcp-mux, directions, TCP media. */
+static void test_media_kinds(void **state)
+{
+	static const char hdrs[] =
+		"SIP/2.0 200 OK\r\n"
+		"Via: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-k\r\n"
+		"From: <sip:a@example.org>;tag=a\r\nTo: <sip:b@example.com>;tag=b\r\n"
+		"Call-ID: k1\r\nCSeq: 1 INVITE\r\n";
+	static const char priv[] =
+		"v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\na=sendonly\r\n"
+		"m=audio 5004 RTP/AVP 0\r\na=rtcp-mux\r\n"
+		"m=video 0 RTP/AVP 31\r\nc=IN IP4 10.0.0.5\r\n"
+		"m=image 6000 udptl t38\r\nc=IN IP4 0.0.0.0\r\n"
+		"m=text 7000 RTP/AVP 98\r\nc=IN IP4 media.example.com\r\n"
+		"m=application 9 TCP/MSRP *\r\nc=IN IP4 192.0.2.99\r\na=inactive\r\n";
+	static const char pub[] =
+		"v=0\r\no=- 1 1 IN IP4 203.0.113.5\r\ns=-\r\nc=IN IP4 203.0.113.5\r\nt=0 0\r\na=sendonly\r\n"
+		"m=audio 5004 RTP/AVP 0\r\na=rtcp-mux\r\n"
+		"m=video 0 RTP/AVP 31\r\nc=IN IP4 10.0.0.5\r\n"
+		"m=image 6000 udptl t38\r\nc=IN IP4 0.0.0.0\r\n"
+		"m=text 7000 RTP/AVP 98\r\nc=IN IP4 media.example.com\r\n"
+		"m=application 9 TCP/MSRP *\r\nc=IN IP4 192.0.2.99\r\na=inactive\r\n";
+	struct rw_result res;
+	const struct rw_media *m;
+
+	add_map("10.0.0.5=203.0.113.5");
+	expect(with_body(hdrs, "application/sdp", priv), RW_OUT,
+	       with_body(hdrs, "application/sdp", pub));
+	rw(with_body(hdrs, "application/sdp", priv), RW_OUT, &res);
+	assert_int_equal(res.sip.n_media, 5);
+	m = res.sip.media;
+	assert_string_equal(m[0].type, "audio");
+	assert_true(m[0].rtcp_mux);
+	assert_int_equal(m[0].mdir, RW_SENDONLY);
+	assert_int_equal(m[0].rewritten.addr.u.v4.s_addr, htonl(0xcb007105));
+	assert_int_equal(m[1].orig.port, 0);
+	assert_int_equal(m[1].rewritten.port, 0);
+	assert_true(m[2].hold);
+	assert_string_equal(m[2].proto, "udptl");
+	assert_true(m[3].conn_is_name);
+	assert_int_equal(m[4].l4proto, IPPROTO_TCP);
+	assert_int_equal(m[4].mdir, RW_INACTIVE);
+	assert_int_equal(m[4].rewritten.addr.u.v4.s_addr, htonl(0xc0000263));
+}
+
+/* IPv6 mapping in headers (brackets) and SDP (bare), port translation. */
+static void test_ipv6(void **state)
+{
+	static const char hdrs_priv[] =
+		"INVITE sip:bob@[2001:db8::99] SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP [fd00::5]:5062;branch=z9hG4bK-6\r\n"
+		"From: <sip:a@example.org>;tag=a\r\nTo: <sip:b@example.com>\r\n"
+		"Call-ID: v6\r\nCSeq: 1 INVITE\r\nContact: <sip:a@[fd00::5]:5062>\r\n";
+	static const char hdrs_pub[] =
+		"INVITE sip:bob@[2001:db8::99] SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP [2001:db8::5]:5060;branch=z9hG4bK-6\r\n"
+		"From: <sip:a@example.org>;tag=a\r\nTo: <sip:b@example.com>\r\n"
+		"Call-ID: v6\r\nCSeq: 1 INVITE\r\nContact: <sip:a@[2001:db8::5]:5060>\r\n";
+	static const char sdp_priv[] =
+		"v=0\r\no=- 1 1 IN IP6 fd00::5\r\ns=-\r\nc=IN IP6 fd00::5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+	static const char sdp_pub[] =
+		"v=0\r\no=- 1 1 IN IP6 2001:db8::5\r\ns=-\r\nc=IN IP6 2001:db8::5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+
+	add_map("[fd00::5]:5062=[2001:db8::5]:5060");
+	expect(with_body(hdrs_priv, "application/sdp", sdp_priv), RW_OUT,
+	       with_body(hdrs_pub, "application/sdp", sdp_pub));
+}
+
+/* FQDN: headers get the name, SDP the IP; a name in c= is never touched;
+ * Content-Length follows the body (here it grows). */
+static void test_fqdn_sdp_clen(void **state)
+{
+	static const char hdrs_priv[] =
+		"INVITE sip:bob@198.51.100.2 SIP/2.0\r\n"
+		"Via: SIP/2.0/TCP 10.0.0.5;branch=z9hG4bK-f\r\n"
+		"From: <sip:a@example.org>;tag=a\r\nTo: <sip:b@example.com>\r\n"
+		"Call-ID: f1\r\nCSeq: 1 INVITE\r\nContact: <sips:a@10.0.0.5>\r\n";
+	static const char hdrs_pub[] =
+		"INVITE sip:bob@198.51.100.2 SIP/2.0\r\n"
+		"Via: SIP/2.0/TCP pbx.example.net;branch=z9hG4bK-f\r\n"
+		"From: <sip:a@example.org>;tag=a\r\nTo: <sip:b@example.com>\r\n"
+		"Call-ID: f1\r\nCSeq: 1 INVITE\r\nContact: <sips:a@pbx.example.net>\r\n";
+	static const char sdp_priv[] =
+		"v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+	static const char sdp_pub[] =
+		"v=0\r\no=- 1 1 IN IP4 203.0.113.255\r\ns=-\r\nc=IN IP4 203.0.113.255\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+	struct rw_result res;
+	char *p;
+
+	add_map("10.0.0.5=203.0.113.255");
+	add_name("203.0.113.255=pbx.example.net");
+	p = with_body(hdrs_priv, "application/sdp", sdp_priv);
+	rw_full(p, strlen(p), RW_OUT, false, false, RW_TCP, &res);
+	assert_string_equal(outbuf, with_body(hdrs_pub, "application/sdp", sdp_pub));
+	assert_non_null(strstr(outbuf, "Content-Length: 95\r\n"));
+	assert_non_null(strstr(p, "Content-Length: 85\r\n"));
+	/* and back: names in headers, the IP in SDP, to the private view */
+	p = strdup(outbuf);
+	expect(p, RW_IN, with_body("INVITE sip:bob@198.51.100.2 SIP/2.0\r\n"
+				   "Via: SIP/2.0/TCP pbx.example.net;branch=z9hG4bK-f\r\n"
+				   "From: <sip:a@example.org>;tag=a\r\nTo: <sip:b@example.com>\r\n"
+				   "Call-ID: f1\r\nCSeq: 1 INVITE\r\nContact: <sips:a@10.0.0.5>\r\n",
+				   "application/sdp", sdp_priv));
+	free(p);
+}
+
+/* Nothing of the map: unchanged and out == input; too big: passthrough. */
+static void test_unchanged_toobig(void **state)
+{
+	static char big[RW_MAX_MESSAGE + 2];
+	static const char msg[] =
+		"OPTIONS sip:x@198.51.100.2 SIP/2.0\r\nVia: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-u\r\n"
+		"From: <sip:a@example.org>;tag=a\r\nTo: <sip:b@example.com>\r\n"
+		"Call-ID: u1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	struct rw_config cfg = { .map = &map };
+	struct rw_input in = { .msg = (const uint8_t *)msg, .len = strlen(msg) };
+	struct rw_result res;
+
+	add_map("10.0.0.5=203.0.113.5");
+	rw_rewrite(&cfg, &in, &arena, &res);
+	assert_int_equal(res.status, RW_UNCHANGED);
+	assert_ptr_equal(res.out, msg);
+	assert_int_equal(res.n_edits, 0);
+	memset(big, 'a', sizeof(big));
+	memcpy(big, msg, strlen(msg));
+	in.msg = (const uint8_t *)big;
+	in.len = sizeof(big);
+	rw_rewrite(&cfg, &in, &arena, &res);
+	assert_int_equal(res.status, RW_PASSTHROUGH);
+	assert_int_equal(res.reason, RW_R_TOO_BIG);
+	assert_ptr_equal(res.out, big);
+	assert_string_equal(rw_reason_name(RW_R_TOO_BIG), "too-big");
+}
+
+/* Every corpus message the core accepts, with every private address of the
+ * corpus mapped: out and in are idempotent, the output scans again, and a
+ * response (whose Vias out leaves alone) comes back byte-identical. */
+static void test_corpus_properties(void **state)
+{
+	static const char *const priv[] = {
+		"192.168.1.50", "192.168.1.2", "10.33.0.200", "192.168.1.60", "10.50.71.29",
+		"10.5.0.10", "10.3.3.104", "10.1.1.241", "192.168.1.10", "172.21.9.155",
+		"10.10.2.101", "192.168.178.22", "192.168.1.32", "192.168.0.109", "172.16.42.1",
+		"10.3.3.8", "192.168.102.5", "192.168.1.8", "192.168.1.100", "192.168.0.4",
+		"192.168.0.18", "172.21.40.44", "10.50.71.28", "10.5.0.1", "10.10.49.155",
+		"10.10.10.155", "192.168.255.111", "192.168.1.73", "192.168.0.20", "10.0.0.100",
+	};
+	FILE *idx = fopen("../shared/corpus/sip/INDEX.tsv", "r");
+	static char buf[RW_MAX_MESSAGE + 1], once[RW_MAX_MESSAGE + 1];
+	char line[4096];
+	int rewritten = 0, inverse = 0;
+
+	if (!idx) {
+		print_message("corpus not found (../shared/corpus/sip), skipped\n");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
+		char spec[64];
+
+		snprintf(spec, sizeof(spec), "%s=100.64.0.%zu", priv[i], i + 1);
+		add_map(spec);
+	}
+	while (fgets(line, sizeof(line), idx)) {
+		char *f = strtok(line, "\t"), *tr;
+		char path[512];
+		struct rw_result res;
+		enum rw_transport t;
+		size_t n, n1;
+		FILE *m;
+
+		tr = strtok(NULL, "\t") ? strtok(NULL, "\t") : NULL;
+		if (!f || !tr || strcmp(f, "file") == 0)
+			continue;
+		t = strcmp(tr, "UDP") ? RW_TCP : RW_UDP;
+		snprintf(path, sizeof(path), "../shared/corpus/sip/%s", f);
+		m = fopen(path, "rb");
+		assert_non_null(m);
+		n = fread(buf, 1, sizeof(buf), m);
+		fclose(m);
+		rw_full(buf, n, RW_OUT, false, false, t, &res);
+		if (res.status == RW_PASSTHROUGH)
+			continue;
+		rewritten += res.status == RW_REWRITTEN;
+		n1 = res.out_len;
+		memcpy(once, res.out, n1);
+		rw_full(once, n1, RW_OUT, false, false, t, &res);
+		if (res.status != RW_UNCHANGED)
+			fail_msg("%s: out not idempotent (%s)", f, res.n_edits ? res.edits[0].where : "?");
+		rw_full(once, n1, RW_IN, false, false, t, &res);
+		assert_int_not_equal(res.status, RW_PASSTHROUGH);
+		if (buf[0] == 'S' && !memcmp(buf, "SIP/2.0 ", 8)) {
+			if (res.out_len != n || memcmp(res.out, buf, n) != 0)
+				fail_msg("%s: in(out(x)) != x", f);
+			inverse++;
+		}
+		n1 = res.out_len;
+		memcpy(once, res.out, n1);
+		rw_full(once, n1, RW_IN, false, false, t, &res);
+		if (res.status != RW_UNCHANGED)
+			fail_msg("%s: in not idempotent (%s)", f, res.n_edits ? res.edits[0].where : "?");
+	}
+	fclose(idx);
+	print_message("%d corpus messages rewritten, %d responses inverted\n", rewritten, inverse);
+	assert_true(rewritten >= 20);
+	assert_true(inverse >= 10);
+}
+
 static void test_corpus_invalid_passthrough(void **state)
 {
 	FILE *idx = fopen("../shared/corpus/sip/INDEX.tsv", "r");
@@ -245,6 +664,16 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_basic_out_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fqdn_port, setup, teardown),
+cmocka_unit_test_setup_teardown(test_response_inverse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_via_received_rport, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lists_compact_lf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_multipart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ice_crypto, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_media_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fqdn_sdp_clen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_toobig, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corpus_properties, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corpus_invalid_passthrough, setup, teardown),
 	};
 
