@@ -100,6 +100,7 @@ install: all
 	install -D -m 0644 nfqd/nfqd.conf.5 $(DESTDIR)$(MANDIR)/man5/nfqd.conf.5
 	install -D -m 0644 nfqd/nfqd.conf.sample $(DESTDIR)$(SYSCONFDIR)/sipnat/nfqd.conf.sample
 	install -D -m 0644 nft-rules/sipnat.nft $(DESTDIR)$(DATADIR)/sipnat.nft
+	install -D -m 0644 nft-rules/example-static-nat.nft $(DESTDIR)$(DATADIR)/example-static-nat.nft
 	install -D -m 0755 scripts/sipnat-rules $(DESTDIR)$(SBINDIR)/sipnat-rules
 	install -D -m 0644 scripts/nfqd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/nfqd.service
 
