@@ -2,7 +2,9 @@
  * loop that feeds every queued SIP packet to the rewrite core.
  *
  *   queue_receive -> on_packet: pkt_parse -> direction from the map
- *       -> rw_rewrite -> pkt_rebuild -> verdict
+ *       -> rw_rewrite -> pkt_rebuild -> dialog_on_message -> pinhole
+ *       backend (before the verdict: media may follow the message at
+ *       once) -> verdict
  *
  * Owns: option parsing, the main loop, signals (TERM/INT stop, HUP
  * reloads), the per-packet arena (reset once per packet) and counting.
@@ -22,7 +24,9 @@
 #include "cmds.h"
 #include "conf.h"
 #include "ctl.h"
+#include "dialog.h"
 #include "log.h"
+#include "pinhole.h"
 #include "pkt.h"
 #include "probe.h"
 #include "queue.h"
@@ -54,7 +58,13 @@ struct daemon {
 	struct queue q;
 	struct ctl ctl;
 	struct stats st;
-	struct ratelimit rl_pkt, rl_queue;
+	struct ratelimit rl_pkt, rl_queue, rl_pin;
+	/* Media pinholes; dt is NULL with media-backend none. */
+	struct dialog_table *dt;
+	const struct pinhole_ops *pin;
+	void *pin_ctx;
+	uint64_t last_expire;
+	struct pin_intent intents[DIALOG_INTENTS_MIN];
 };
 
 static volatile sig_atomic_t got_stop, got_hup;
@@ -149,6 +159,122 @@ static void reload(struct daemon *d)
 	log_info("reloaded configuration: %zu map entries", d->conf.map.n);
 }
 
+/* Opens the pinhole backend and the dialog table.  0, or -1 with the
+ * reason in err. */
+static int media_open(struct daemon *d, char *err, size_t errlen)
+{
+	const struct conf *c = &d->conf;
+	struct pin_backend_conf pc = { .table = c->table,
+				       .default_timeout_s = c->media_timeout_s,
+				       .errbuf = err, .errlen = errlen };
+	struct dialog_limits lim = {
+		.max_dialogs = c->max_dialogs,
+		.max_pinholes_per_dialog = c->max_pinholes_per_dialog,
+		.max_pinholes = c->max_pinholes,
+		.media_timeout_s = c->media_timeout_s,
+		.setup_timeout_s = c->setup_timeout_s,
+		.session_timeout_s = c->session_timeout_s,
+		.map = &d->conf.map,	/* d->conf is updated in place on reload */
+	};
+
+	err[0] = '\0';
+	if (!strcmp(c->media_backend, "none"))
+		return 0;
+	if (!strcmp(c->media_backend, "expect")) {
+		snprintf(err, errlen, "media-backend: expect is not built in this nfqd; "
+			 "use nftset (or none)");
+		return -1;
+	}
+	d->pin = &pin_nftset_ops;	/* auto: the only backend built */
+	if (d->pin->open(&d->pin_ctx, &pc)) {
+		if (!err[0])
+			snprintf(err, errlen, "pinhole backend %s, table inet %s: %s",
+				 d->pin->name, c->table, strerror(errno));
+		d->pin = NULL;
+		return -1;
+	}
+	/* A previous nfqd's pinholes belong to dialogs nobody tracks now. */
+	if (d->pin->flush(d->pin_ctx))
+		log_warn("pinholes: flushing old elements: %s", strerror(errno));
+	d->dt = dialog_table_new(&lim);
+	if (!d->dt) {
+		snprintf(err, errlen, "dialog table: out of memory");
+		d->pin->close(d->pin_ctx);
+		d->pin = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void media_close(struct daemon *d)
+{
+	if (d->pin) {
+		if (d->pin->flush(d->pin_ctx))
+			log_warn("pinholes: flush at exit: %s", strerror(errno));
+		d->pin->close(d->pin_ctx);
+		d->pin = NULL;
+	}
+	if (d->dt) {
+		dialog_table_free(d->dt);
+		d->dt = NULL;
+	}
+}
+
+/* Hands n intents to the backend; expiry says they came from timeouts. */
+static void apply_intents(struct daemon *d, size_t n, bool expiry)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct pin_intent *pi = &d->intents[i];
+		char src[SN_ADDRSTRLEN], dst[SN_ADDRSTRLEN];
+		bool open = pi->op == PIN_OPEN;
+		int r = open ? d->pin->add(d->pin_ctx, &pi->ph) : d->pin->del(d->pin_ctx, &pi->ph);
+
+		sn_addr_format(&pi->ph.src, src, sizeof(src));
+		sn_addr_format(&pi->ph.dst, dst, sizeof(dst));
+		if (r) {
+			d->st.pin_failed++;
+			log_rl(&d->rl_pin, LOG_L_WARN, "pinhole %s %s -> %s port %u/%u (%s): %s",
+			       open ? "open" : "close", src, dst, pi->ph.dport, pi->ph.l4proto,
+			       pi->why ? pi->why : "-", strerror(errno));
+			continue;
+		}
+		if (open)
+			d->st.pin_opened++;
+		else if (expiry)
+			d->st.pin_expired++;
+		else
+			d->st.pin_closed++;
+		log_debug("pinhole %s %s -> %s port %u/%u (%s)", open ? "open" : "close", src,
+			  dst, pi->ph.dport, pi->ph.l4proto, pi->why ? pi->why : "-");
+	}
+}
+
+static void media_expire(struct daemon *d, uint64_t now)
+{
+	size_t n;
+
+	if (!d->dt || now - d->last_expire < TICK_MS)
+		return;
+	d->last_expire = now;
+	/* Bounded: a huge expiry wave is spread over several ticks. */
+	for (int round = 0; round < 16; round++) {
+		n = dialog_expire(d->dt, now, d->intents, DIALOG_INTENTS_MIN);
+		apply_intents(d, n, true);
+		if (n < DIALOG_INTENTS_MIN)
+			break;
+	}
+}
+
+static void media_gauges(struct daemon *d)
+{
+	if (!d->dt)
+		return;
+	d->st.dialogs_active = dialog_count(d->dt);
+	d->st.pinholes_active = dialog_pinhole_count(d->dt);
+	dialog_get_stats(d->dt, &d->st.dlg);
+	d->st.have_dlg = true;
+}
+
 static void on_packet(void *ctx, const uint8_t *data, size_t len, struct queue_verdict *v)
 {
 	struct daemon *d = ctx;
@@ -197,6 +323,9 @@ static void on_packet(void *ctx, const uint8_t *data, size_t len, struct queue_v
 	switch (res.status) {
 	case RW_UNCHANGED:
 		d->st.unchanged++;
+		if (d->dt)
+			apply_intents(d, dialog_on_message(d->dt, in.dir, &res, now_ms(),
+							   d->intents, DIALOG_INTENTS_MIN), false);
 		return;
 	case RW_PASSTHROUGH:
 		d->st.passthrough[(unsigned)res.reason < RW_R__COUNT ? res.reason : 0]++;
@@ -223,6 +352,9 @@ static void on_packet(void *ctx, const uint8_t *data, size_t len, struct queue_v
 		return;
 	}
 	d->st.rewritten++;
+	if (d->dt)
+		apply_intents(d, dialog_on_message(d->dt, in.dir, &res, now_ms(), d->intents,
+						   DIALOG_INTENTS_MIN), false);
 	v->kind = QV_ACCEPT_NEW;
 	v->data = out;
 	v->len = n;
@@ -342,11 +474,18 @@ static int run(struct daemon *d)
 		arena_free(&d->arena);
 		return 1;
 	}
+	if (media_open(d, err, sizeof(err))) {
+		log_err("%s", err);
+		ctl_close(&d->ctl);
+		queue_close(&d->q);
+		arena_free(&d->arena);
+		return 1;
+	}
 	d->st.start_ms = now_ms();
 	d->st.queue_num = d->conf.queue_num;
-	log_info("queue %u bound (%s), %zu map entries, control socket %s",
+	log_info("queue %u bound (%s), %zu map entries, pinholes: %s, control socket %s",
 		 d->conf.queue_num, d->conf.fail_closed ? "fail-closed" : "fail-open",
-		 d->conf.map.n, d->conf.control_socket);
+		 d->conf.map.n, d->pin ? d->pin->name : "none", d->conf.control_socket);
 
 	while (!got_stop) {
 		struct timespec ts = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000L };
@@ -365,6 +504,7 @@ static int run(struct daemon *d)
 			got_hup = 0;
 			reload(d);
 		}
+		media_expire(d, now_ms());
 		if (r <= 0)
 			continue;
 		if (pfd[0].revents & (POLLIN | POLLERR)) {
@@ -382,12 +522,16 @@ static int run(struct daemon *d)
 		}
 		d->st.enobufs = d->q.enobufs;
 		d->st.verdict_errors = d->q.verdict_errors;
+		media_gauges(d);
 		ctl_handle(&d->ctl, pfd + 1, n - 1, &d->st, now_ms());
 	}
 	log_info("stopping: %llu packets seen, %llu rewritten",
 		 (unsigned long long)d->st.seen, (unsigned long long)d->st.rewritten);
-	ctl_close(&d->ctl);
+	/* Unbind first: packets still queued are accepted unchanged by the
+	 * kernel, and no new pinhole can appear after the flush. */
 	queue_close(&d->q);
+	media_close(d);
+	ctl_close(&d->ctl);
 	arena_free(&d->arena);
 	return rc;
 }

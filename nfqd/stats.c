@@ -130,6 +130,14 @@ size_t stats_format(const struct stats *s, uint64_t now, bool json, char *buf, s
 	num(&o, "pinholes-failed", s->pin_failed);
 	num(&o, "pinholes-active", s->pinholes_active);
 	num(&o, "dialogs-active", s->dialogs_active);
+	if (s->have_dlg) {
+		num(&o, "dialogs-created", s->dlg.dialogs_created);
+		num(&o, "dialogs-ended", s->dlg.dialogs_ended);
+		num(&o, "dialogs-refused", s->dlg.dialogs_refused);
+		num(&o, "pinholes-refused-cap", s->dlg.pins_refused_cap);
+		num(&o, "pinholes-refused-addr", s->dlg.pins_refused_addr);
+		num(&o, "dialog-messages-ignored", s->dlg.ignored);
+	}
 	if (json)
 		emit(&o, "}\n");
 	return o.len;

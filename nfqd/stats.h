@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dialog.h"
 #include "pkt.h"
 #include "rewrite.h"
 
@@ -39,6 +40,8 @@ struct stats {
 	uint64_t pin_opened, pin_closed, pin_expired, pin_failed;
 	uint64_t dialogs_active;	/* gauges, set by the loop */
 	uint64_t pinholes_active;
+	bool have_dlg;			/* dlg valid: pinholes are tracked */
+	struct dialog_stats dlg;
 	/* From /proc/net/netfilter/nfnetlink_queue when status is asked. */
 	bool kernel_valid;
 	uint64_t kernel_queue_total, kernel_queue_dropped, kernel_user_dropped;

@@ -8,9 +8,12 @@
 #     so does a 3 KB message that crosses the link in IP fragments.
 #  2. `nfqd status` (text and JSON) counts what was queued, and the
 #     kernel's rule counter shows the packets went through the queue.
-#  3. SIGHUP reloads, SIGTERM exits 0 and removes the control socket; with
-#     nfqd gone the queue is bypassed and messages pass unchanged.
-#  4. -n checks a configuration; a bad one exits 2 with FILE:LINE: KEY.
+#  3. The offer/answer of the IPv4 call opens pinholes (elements of the
+#     nft set media4 in table inet sipnat) and its BYE closes them.
+#  4. SIGHUP reloads, SIGTERM exits 0, flushes the pinholes and removes the
+#     control socket; with nfqd gone the queue is bypassed and messages
+#     pass unchanged.
+#  5. -n checks a configuration; a bad one exits 2 with FILE:LINE: KEY.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -41,13 +44,18 @@ for ipt in iptables-nft ip6tables-nft; do
 	fi
 done
 
+if ! ip netns exec "$LAB_RT" nft -f "$here/../../nft-rules/sipnat.nft"; then
+	fail "nft-rules/sipnat.nft loads in the router"
+	exit $ret
+fi
+
 MAPS=(--map $LAB_SERVER:$LAB_SERVER_PORT=$LAB_SERVER_PUB:$LAB_SERVER_PUB_PORT
 	--map $LAB_PHONE=$LAB_PHONE_PUB
 	--map "[$LAB_SERVER6]:$LAB_SERVER_PORT=[$LAB_SERVER6_PUB]:$LAB_SERVER_PUB_PORT"
 	--map $LAB_PHONE6=$LAB_PHONE6_PUB)
 SOCK=$W/nfqd.sock
 
-# 4. configuration checks (no kernel needed)
+# 5. configuration checks (no kernel needed)
 cat >"$W/good.conf" <<EOF
 # lab
 map = $LAB_SERVER:$LAB_SERVER_PORT=$LAB_SERVER_PUB:$LAB_SERVER_PUB_PORT
@@ -152,6 +160,17 @@ t=0 0
 m=audio $LAB_RTP_CALLER RTP/AVP 0
 a=sendrecv
 EOF
+	crlf >"$W/bye.$f.sip" <<EOF
+BYE sip:service@$hp_srvpub:$LAB_SERVER_PUB_PORT SIP/2.0
+Via: SIP/2.0/UDP $hp_caller:5060;branch=z9hG4bK-bye-$f
+Max-Forwards: 70
+From: <sip:caller@$hp_caller>;tag=c1
+To: <sip:service@$hp_srvpub:$LAB_SERVER_PUB_PORT>;tag=s1
+Call-ID: daemon-queue-$f@$hp_caller
+CSeq: 2 BYE
+Content-Length: X
+
+EOF
 	crlf >"$W/out.$f.sip" <<EOF
 SIP/2.0 200 OK
 Via: SIP/2.0/UDP $hp_caller:5060;branch=z9hG4bK-in-$f
@@ -235,8 +254,16 @@ make_msgs 4
 make_msgs 6
 exchange in.4 in 4
 exchange out.4 out 4
+pins4=$(nft_set_elements "$LAB_RT" inet sipnat media4)
+pins4_open=$pins4
+check_ge "pinholes: the answered IPv4 call has elements in media4" 2 "$pins4"
+exchange bye.4 in 4
+pins4=$(nft_set_elements "$LAB_RT" inet sipnat media4)
+check_eq "pinholes: the BYE closes them" 0 "$pins4"
 exchange in.6 in 6
 exchange out.6 out 6
+pins6=$(nft_set_elements "$LAB_RT" inet sipnat media6)
+check_ge "pinholes: the answered IPv6 call has elements in media6" 2 "$pins6"
 
 # A message larger than the link MTU: fragments are reassembled before the
 # queue and the rewritten packet is fragmented again on the way out.
@@ -257,6 +284,11 @@ check_ge "nfqd status: in counts inbound messages" 3 "$(status_value in)"
 check_ge "nfqd status: out counts outbound messages" 2 "$(status_value out)"
 check_eq "nfqd status: rewritten counts the messages that changed" $N_CHANGED \
 	"$(status_value rewritten)"
+check_eq "nfqd status: pinholes-opened counts the elements added" $((${pins4_open:-0} + ${pins6:-0})) \
+	"$(status_value pinholes-opened)"
+check_eq "nfqd status: pinholes-closed counts the BYE's" "${pins4_open:-0}" \
+	"$(status_value pinholes-closed)"
+check_ge "nfqd status: dialogs-active counts the open IPv6 call" 1 "$(status_value dialogs-active)"
 json=$(ip netns exec "$LAB_RT" "$NFQD" status --json --control-socket "$SOCK")
 jseen=$(echo "$json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["seen"])' 2>/dev/null)
 check_eq "nfqd status --json is JSON with the same counter" "$seen" "$jseen"
@@ -286,6 +318,7 @@ kill -TERM $NFQD_PID
 wait_pid_exit 5 $NFQD_PID; rc=$?
 check_eq "SIGTERM: nfqd exits 0" 0 $rc
 if [ -e "$SOCK" ]; then fail "SIGTERM: control socket removed"; else pass "SIGTERM: control socket removed"; fi
+check_eq "SIGTERM: the pinholes are flushed" 0 "$(nft_set_elements "$LAB_RT" inet sipnat media6)"
 EXPECT_UNCHANGED=1 exchange out.4 out 4
 EXPECT_UNCHANGED=1 exchange in.6 in 6
 
