@@ -157,6 +157,47 @@ lab_plain_nat()
 	EOF
 }
 
+# lab_nfqd_start [ARGS...]: nfqd in the router with the lab's map (both
+# families), its control socket and log in LAB_DIR; waits for the socket.
+# From/To are rewritten too, so no private address leaves the router.
+LAB_QNUM=${LAB_QNUM:-0}
+lab_nfqd_start()
+{
+	ip netns exec "$LAB_RT" "$LAB_NFQD" -c /dev/null --queue "$LAB_QNUM" \
+		--map $LAB_SERVER:$LAB_SERVER_PORT=$LAB_SERVER_PUB:$LAB_SERVER_PUB_PORT \
+		--map $LAB_PHONE=$LAB_PHONE_PUB \
+		--map "[$LAB_SERVER6]:$LAB_SERVER_PORT=[$LAB_SERVER6_PUB]:$LAB_SERVER_PUB_PORT" \
+		--map $LAB_PHONE6=$LAB_PHONE6_PUB \
+		--rewrite-from-to \
+		--control-socket "$LAB_DIR/nfqd.sock" --log-level "${LAB_NFQD_LOG:-info}" \
+		"$@" >>"$LAB_DIR/nfqd.log" 2>&1 &
+	LAB_NFQD_PID=$!
+	slowwait 5 test -S "$LAB_DIR/nfqd.sock"
+}
+
+# lab_queue_sip: SIP (UDP 5060/5062, either direction) to nfqd's queue, with
+# xt NFQUEUE through nft_compat (the host kernel has no nft `queue`), in
+# mangle FORWARD: outbound before SNAT, inbound after DNAT.
+lab_queue_sip()
+{
+	local ipt
+	for ipt in iptables-nft ip6tables-nft; do
+		ip netns exec "$LAB_RT" $ipt -t mangle -A FORWARD -p udp -m multiport \
+			--ports $LAB_SERVER_PUB_PORT,$LAB_SERVER_PORT \
+			-j NFQUEUE --queue-num "$LAB_QNUM" --queue-bypass || return 1
+	done
+}
+
+# lab_nfqd_plain: the plain static NAT (forward accepts all) with nfqd
+# rewriting SIP; no firewall, so no pinholes are needed.
+lab_nfqd_plain()
+{
+	[ -x "$LAB_NFQD" ] || return 4
+	lab_plain_nat || return 1
+	lab_queue_sip || return 1
+	lab_nfqd_start
+}
+
 # lab_sipnat_up: the router as deployed with sipnat: the example static-NAT
 # firewall (nft-rules/example-static-nat.nft), sipnat's own rules (pinhole
 # sets, SIP to NFQUEUE) loaded by scripts/sipnat-rules, and nfqd with the
@@ -166,7 +207,6 @@ lab_sipnat_up()
 	local fw=$LAB_TOP/nft-rules/example-static-nat.nft
 	local loader=$LAB_TOP/scripts/sipnat-rules
 	[ -r "$fw" ] && [ -x "$loader" ] && [ -x "$LAB_NFQD" ] || return 4
-	"$LAB_NFQD" --help 2>&1 | grep -q 'not built yet' && return 4
 	return 4
 }
 
@@ -180,10 +220,23 @@ lab_pinholes()
 	echo $((${n4:-0} + ${n6:-0}))
 }
 
+lab_pinholes_open() { [ "$(lab_pinholes)" -gt 0 ]; }
+lab_pinholes_closed() { [ "$(lab_pinholes)" -eq 0 ]; }
+
+# lab_private_leaks NAME: every line of the decoded SIP/SDP in a capture
+# that names a mapped private address (IPv4 or IPv6), at most 5; nothing
+# when there is none.
+lab_private_leaks()
+{
+	tshark -n -r "$LAB_DIR/$1.pcap" -Y sip -V 2>/dev/null |
+		grep -E "(^|[^0-9.])(${LAB_SERVER//./\\.}|${LAB_PHONE//./\\.})([^0-9]|\$)|fd00::" |
+		sed 's/^ *//' | sort -u | head -n 5 | tr '\n' ';'
+}
+
 # lab_nfqd_status: `nfqd status` of the lab's daemon.
 lab_nfqd_status()
 {
-	ip netns exec "$LAB_RT" "$LAB_NFQD" status --control-socket "$LAB_DIR/nfqd.sock" 2>&1
+	"$LAB_NFQD" status --control-socket "$LAB_DIR/nfqd.sock" 2>&1
 }
 
 # lab_counter NS COUNTER: packets of a lab_rx counter.
@@ -195,13 +248,14 @@ lab_counter()
 # lab_sipp NS NAME ARGS...: starts sipp in the background inside NS, in
 # LAB_DIR, with its screen and message trace in $LAB_DIR/NAME.*; sets LAB_PID.
 # Every run is bounded by -timeout; a call lasts LAB_HOLD_MS (1000) after
-# the ACK.
+# the ACK.  The Call-ID names no address (it is an opaque token that no NAT
+# helper rewrites), so a private address seen outside is a real leak.
 lab_sipp()
 {
 	local ns=$1 name=$2
 	shift 2
 	(cd "$LAB_DIR" && exec ip netns exec "$ns" sipp -nostdin -m 1 -timeout 30s \
-		-d "${LAB_HOLD_MS:-1000}" \
+		-d "${LAB_HOLD_MS:-1000}" -cid_str "%u-%p@$name.lab" \
 		-trace_msg -message_file "$LAB_DIR/$name.msg" \
 		-trace_err -error_file "$LAB_DIR/$name.err" \
 		"$@" >"$LAB_DIR/$name.out" 2>&1) &
@@ -263,35 +317,40 @@ lab_kamailio()
 	wait_udp_listen "$ns" "$addr" 5060
 }
 
-# lab_capture_start NS IFACE NAME: tshark on IFACE into $LAB_DIR/NAME.pcap
-# (at most 120 s).  tshark needs a moment before it really captures, so this
-# returns only once a probe ping from PROBE_NS to PROBE_DST (defaults: the
-# router to the caller) shows up in the file.  Sets LAB_CAP_PID_<NAME>.
+# lab_capture_start NS IFACE NAME [PROBE_NS PROBE_DST]: tshark on IFACE
+# into $LAB_DIR/NAME.pcap (at most 120 s).  tshark needs a moment before it
+# really captures, so this returns only once a probe ping from PROBE_NS to
+# PROBE_DST (default: the router to the caller) shows up in the file.
 lab_capture_start()
 {
 	local ns=$1 ifc=$2 name=$3 probe_ns=${4:-$LAB_RT} probe_dst=${5:-$LAB_CALLER}
-	local f=$LAB_DIR/$name.pcap pid v=LAB_CAP_PID_${name//[^a-zA-Z0-9_]/_}
+	local f=$LAB_DIR/$name.pcap v=LAB_CAP_${name//[^a-zA-Z0-9_]/_}
 	ip netns exec "$ns" tshark -q -n -i "$ifc" -a duration:120 -w "$f" \
 		>"$LAB_DIR/$name.tshark.log" 2>&1 &
-	pid=$!
-	printf -v "$v" '%s' "$pid"
+	printf -v "$v" '%s' "$! $probe_ns $probe_dst"
 	slowwait 10 grep -q "Capturing on" "$LAB_DIR/$name.tshark.log" || return 1
-	slowwait 10 lab_capture_probe "$f" "$probe_ns" "$probe_dst"
+	slowwait 10 lab_capture_probe "$f" "$probe_ns" "$probe_dst" 56
 }
 
+# lab_capture_probe FILE NS DST SIZE: one ping of SIZE bytes, then true if
+# the capture file holds one of that size.
 lab_capture_probe()
 {
-	ip netns exec "$2" ping -q -c1 -W1 "$3" >/dev/null 2>&1
-	[ -s "$1" ] && tshark -n -r "$1" -Y icmp 2>/dev/null | grep -q .
+	ip netns exec "$2" ping -q -c1 -W1 -s "$4" "$3" >/dev/null 2>&1
+	[ -s "$1" ] && tshark -n -r "$1" -Y "icmp && frame.len == $(($4 + 42))" 2>/dev/null |
+		grep -q .
 }
 
-# lab_capture_stop NAME: stops the capture (SIGTERM, it flushes the file).
+# lab_capture_stop NAME: stops a capture once a last probe is in the file
+# (so every packet before it is written), with SIGTERM.
 lab_capture_stop()
 {
-	local v=LAB_CAP_PID_${1//[^a-zA-Z0-9_]/_}
+	local v=LAB_CAP_${1//[^a-zA-Z0-9_]/_} pid probe_ns probe_dst
 	[ -n "${!v:-}" ] || return 0
-	kill -TERM "${!v}" 2>/dev/null
-	wait_pid_exit 10 "${!v}" >/dev/null 2>&1
+	read -r pid probe_ns probe_dst <<<"${!v}"
+	slowwait 5 lab_capture_probe "$LAB_DIR/$1.pcap" "$probe_ns" "$probe_dst" 1111
+	kill -TERM "$pid" 2>/dev/null
+	wait_pid_exit 10 "$pid" >/dev/null 2>&1
 	printf -v "$v" '%s' ""
 }
 
@@ -324,7 +383,7 @@ lab_sip_summary()
 		awk -F'|' '{
 			line = ($1 != "") ? $1 : $2
 			sub(/ SIP\/2\.0$/, "", line); sub(/^SIP\/2\.0 /, "", line)
-			printf "  %-34s Via %s", substr(line, 1, 34), $3
+			printf "  %-40s Via %s", substr(line, 1, 40), $3
 			if ($4 != "") printf "  Contact %s", $4
 			if ($6 != "") printf "  c=%s", $6
 			printf "\n"

@@ -58,6 +58,12 @@ case " $sdp" in
 *) fail "without sipnat: expected $LAB_SERVER in an SDP c= outside, found: ${sdp:-none}" ;;
 esac
 check_eq "without sipnat RTP caller -> server is lost" 0 "$(lab_counter "$LAB_IN" rtp_server)"
+leaks=$(lab_private_leaks out)
+if [ -n "$leaks" ]; then
+	pass "the leak detector of the sipnat tests sees the private address (${leaks%%;*})"
+else
+	fail "leak detector: expected lines naming $LAB_SERVER, found none"
+fi
 
 # 3. kamailio as registrar and proxy, with hand-written public addresses
 ip netns exec "$LAB_IN" nft reset counters table inet lab_rx >/dev/null

@@ -1,0 +1,138 @@
+# tests/netns/calls.sh - the call scenarios of the sipnat end-to-end tests,
+# each a function that places one call in the lab (scripts/lab.sh) and
+# prints its PASS:/FAIL: lines.  The router must already be set up.
+#
+# Owns: what a correct call through the NAT looks like from outside.
+# Must not: set up the router; the test script picks plain NAT or firewall.
+#
+# CALL_PINHOLES=1 adds the pinhole checks (sets media4/media6 in table inet
+# sipnat): elements while the call is up, none after BYE.
+
+CALL_PINHOLES=${CALL_PINHOLES:-0}
+
+call_reset_counters()
+{
+	ip netns exec "$LAB_IN" nft reset counters table inet lab_rx >/dev/null
+	ip netns exec "$LAB_OUT" nft reset counters table inet lab_rx >/dev/null
+}
+
+# call_pinholes_during WHAT: while a call runs (after lab_uac), pinholes
+# appear within 5 s.
+call_pinholes_during()
+{
+	[ "$CALL_PINHOLES" = 1 ] || return 0
+	if busywait 5000 lab_pinholes_open; then
+		pass "$1: media pinholes open during the call"
+	else
+		fail "$1: media pinholes during the call: expected at least 1, found 0"
+	fi
+}
+
+call_pinholes_after()
+{
+	[ "$CALL_PINHOLES" = 1 ] || return 0
+	slowwait 5 lab_pinholes_closed
+	check_eq "$1: no media pinhole left after BYE" 0 "$(lab_pinholes)"
+}
+
+# call_no_leak WHAT CAPTURE PUB: no mapped private address in SIP/SDP of
+# the capture, and the SDP there carries PUB.
+call_no_leak()
+{
+	local n
+	n=$(lab_private_leaks "$2")
+	if [ -z "$n" ]; then
+		pass "$1: no private address in SIP/SDP on the outside link"
+	else
+		fail "$1: private address on the outside link: expected none, found: $n"
+	fi
+	n=$(lab_sdp_addrs "$2" | sort -u | tr '\n' ' ')
+	case " $n" in
+	*" $3 "*) pass "$1: SDP on the outside link carries $3" ;;
+	*) fail "$1: SDP c= outside: expected $3, found: ${n:-none}" ;;
+	esac
+}
+
+# call_in WHAT SERVER SERVER_PUB CALLER: (a) the caller outside calls the
+# server at its public address and port 5060 (5062 inside); RTP both ways.
+call_in()
+{
+	local what=$1 srv=$2 pub=$3 caller=$4 rc_uac rc_uas target
+	target=$(lab_hostport "$pub" $LAB_SERVER_PUB_PORT)
+	call_reset_counters
+	lab_capture_start "$LAB_RT" out0 "$what" || fail "$what: tshark captures on the outside link"
+	lab_uas "$LAB_IN" "$what-uas" "$srv" $LAB_SERVER_PORT $LAB_RTP_SERVER ||
+		fail "$what: server listens on $srv:$LAB_SERVER_PORT"
+	lab_uac "$LAB_OUT" "$what-uac" "$caller" $LAB_RTP_CALLER "$target"
+	call_pinholes_during "$what"
+	wait_pid_exit 30 "$LAB_UAC_PID"; rc_uac=$?
+	wait_pid_exit 10 "$LAB_UAS_PID"; rc_uas=$?
+	lab_capture_stop "$what"
+	check_eq "$what: call to $target completes (caller sipp exit)" 0 $rc_uac
+	check_eq "$what: call completes (server sipp exit)" 0 $rc_uas
+	check_eq "$what: RTP caller -> server arrives" $LAB_PCAP_PACKETS \
+		"$(lab_counter "$LAB_IN" rtp_server)"
+	check_eq "$what: RTP server -> caller arrives" $LAB_PCAP_PACKETS \
+		"$(lab_counter "$LAB_OUT" rtp_caller)"
+	call_pinholes_after "$what"
+	call_no_leak "$what" "$what" "$pub"
+}
+
+# call_out WHAT: (b) the phone behind the NAT (10.0.0.10) calls a UA outside
+# (198.51.100.20:5060); RTP both ways.
+call_out()
+{
+	local what=$1 rc_uac rc_uas
+	call_reset_counters
+	lab_capture_start "$LAB_RT" out0 "$what" || fail "$what: tshark captures on the outside link"
+	lab_uas "$LAB_OUT" "$what-uas" $LAB_CALLER 5060 $LAB_RTP_CALLER ||
+		fail "$what: outside UA listens on $LAB_CALLER:5060"
+	lab_uac "$LAB_IN" "$what-uac" $LAB_PHONE $LAB_RTP_PHONE $LAB_CALLER:5060
+	call_pinholes_during "$what"
+	wait_pid_exit 30 "$LAB_UAC_PID"; rc_uac=$?
+	wait_pid_exit 10 "$LAB_UAS_PID"; rc_uas=$?
+	lab_capture_stop "$what"
+	check_eq "$what: call from the phone to $LAB_CALLER completes (phone sipp exit)" 0 $rc_uac
+	check_eq "$what: call completes (outside UA sipp exit)" 0 $rc_uas
+	check_eq "$what: RTP outside UA -> phone arrives" $LAB_PCAP_PACKETS \
+		"$(lab_counter "$LAB_IN" rtp_phone)"
+	check_eq "$what: RTP phone -> outside UA arrives" $LAB_PCAP_PACKETS \
+		"$(lab_counter "$LAB_OUT" rtp_caller)"
+	call_pinholes_after "$what"
+	call_no_leak "$what" "$what" $LAB_PHONE_PUB
+}
+
+# call_registrar WHAT: (c) the phone registers at kamailio outside with its
+# own (private) Contact, then receives a call through kamailio.
+call_registrar()
+{
+	local what=$1 rc rc_uac rc_uas
+	call_reset_counters
+	lab_capture_start "$LAB_RT" out0 "$what" || fail "$what: tshark captures on the outside link"
+	lab_kamailio "$LAB_OUT" $LAB_REGISTRAR || fail "$what: kamailio listens on $LAB_REGISTRAR:5060"
+	lab_register "$LAB_IN" "$what-reg" $LAB_PHONE 5060 phone $LAB_REGISTRAR:5060
+	rc=$?
+	check_eq "$what: phone registers at kamailio (sipp exit)" 0 $rc
+	if grep -q "REGISTER sip:phone@.* contact <sip:phone@$LAB_PHONE_PUB:5060>" "$LAB_DIR/kamailio.log"; then
+		pass "$what: kamailio stored the public Contact $LAB_PHONE_PUB:5060"
+	else
+		fail "$what: kamailio's REGISTER log: expected contact $LAB_PHONE_PUB:5060, found: $(grep -o 'contact .*' "$LAB_DIR/kamailio.log" | head -n1)"
+	fi
+	lab_uas "$LAB_IN" "$what-uas" $LAB_PHONE 5060 $LAB_RTP_PHONE ||
+		fail "$what: phone listens on $LAB_PHONE:5060"
+	lab_uac "$LAB_OUT" "$what-uac" $LAB_CALLER $LAB_RTP_CALLER $LAB_REGISTRAR:5060 $LAB_CALLER phone
+	call_pinholes_during "$what"
+	wait_pid_exit 30 "$LAB_UAC_PID"; rc_uac=$?
+	wait_pid_exit 10 "$LAB_UAS_PID"; rc_uas=$?
+	lab_capture_stop "$what"
+	check_eq "$what: call through kamailio to the phone completes (caller sipp exit)" 0 $rc_uac
+	check_eq "$what: call completes (phone sipp exit)" 0 $rc_uas
+	check_eq "$what: RTP caller -> phone arrives" $LAB_PCAP_PACKETS \
+		"$(lab_counter "$LAB_IN" rtp_phone)"
+	check_eq "$what: RTP phone -> caller arrives" $LAB_PCAP_PACKETS \
+		"$(lab_counter "$LAB_OUT" rtp_caller)"
+	call_pinholes_after "$what"
+	call_no_leak "$what" "$what" $LAB_PHONE_PUB
+	kill -TERM "$LAB_KAMAILIO_PID" 2>/dev/null
+	wait_pid_exit 5 "$LAB_KAMAILIO_PID" >/dev/null 2>&1
+}

@@ -1,0 +1,45 @@
+#!/bin/bash
+# test-nfqd-plain-nat.sh - nfqd alone fixes SIP through a plain static NAT
+# (a router without a firewall: forward accepts everything, so no pinholes
+# are involved).  SIP is queued to nfqd in the router (xt NFQUEUE).
+#  1. (a) A caller outside calls the server behind the NAT at
+#     203.0.113.5:5060 (10.0.0.5:5062 inside): the call completes and RTP
+#     arrives on both sides; the same over IPv6 (fd00::5 <-> 2001:db8::5).
+#  2. (b) The phone behind the NAT calls a UA outside; RTP both ways.
+#  3. (c) The phone registers at kamailio outside and is called through it.
+#  4. (d) In every case the outside link shows no mapped private address
+#     in SIP or SDP, and the SDP carries the public one.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$here/../../scripts/lab.sh"
+. "$here/calls.sh"
+
+require_root
+checktool "test -x $LAB_NFQD" "run test without build/nfqd/nfqd (make)"
+checktool "nft --version" "run test without nft"
+checktool "iptables-nft --version" "run test without iptables-nft"
+checktool "command -v sipp" "run test without sipp (sip-tester)"
+checktool "command -v tshark" "run test without tshark"
+checktool "command -v kamailio" "run test without kamailio"
+trap cleanup EXIT
+
+lab_up || { fail "lab: namespaces, links and routes come up"; exit $ret; }
+if lab_nfqd_plain; then
+	pass "router runs the plain static NAT, the SIP queue rule and nfqd"
+else
+	fail "router runs the plain static NAT, the SIP queue rule and nfqd"
+	lab_logs
+	exit $ret
+fi
+
+call_in "in-ipv4" $LAB_SERVER $LAB_SERVER_PUB $LAB_CALLER
+call_in "in-ipv6" $LAB_SERVER6 $LAB_SERVER6_PUB $LAB_CALLER6
+call_out "out-ipv4"
+call_registrar "registrar-ipv4"
+
+n=$(lab_nfqd_status | awk '$1 == "rewritten" { print $2 }')
+check_ge "nfqd status counts rewritten messages" 8 "$n"
+
+[ $ret -ne 0 ] && { lab_logs; dump_ruleset "$LAB_RT"; lab_nfqd_status >&2; }
+exit $ret
