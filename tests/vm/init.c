@@ -18,7 +18,9 @@
  * connects to a file.  The nonce (sipnat.nonce=) makes a stale or forged line useless.
  * Then power off.  Any failure before that powers off without a token.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,0 +1,130 @@
+#!/bin/bash
+# tests/vm/guest-checks.sh: the guest half of test-stock-kernel.sh (runs inside
+# tests/vm/boot.sh, never on the host: it refuses without SIPNAT_VM=1).
+#
+# 1. The stock kernel really has what the host kernel lacks: the preloaded modules,
+#    nft's `queue` statement, a `ct helper` object, a userspace helper registered
+#    through nfnetlink_cthelper and named by an nft ct helper object, NFQA_CT on a
+#    queue, ctnetlink expectation listing.  One PASS:/FAIL: vm/kernel/... line each.
+# 2. Every executable tests/netns/test-*.sh, each under its own timeout, reported as
+#    PASS:/FAIL:/SKIP: vm/netns/<name>; the script's own lines are indented below it.
+#    A failure of a scenario listed in tests/vm/xfail (with its reason) is reported
+#    as XFAIL: and does not fail the run; remove the line when it passes again.
+# Exit 1 if any line failed, else 0.  Usage: guest-checks.sh NLPROBE [SCENARIO...]
+set -u
+[ "${SIPNAT_VM:-}" = 1 ] || { echo "guest-checks.sh: run me through tests/vm/boot.sh" >&2; exit 2; }
+cd "$(dirname "$0")/../.." || exit 1
+nlprobe=$1
+shift
+ret=0
+per_test=${SIPNAT_VM_TEST_TIMEOUT:-150}
+
+pass() { echo "PASS: vm/$1"; }
+fail() { echo "FAIL: vm/$1${2:+ ($2)}"; ret=1; }
+
+# check NAME CMD...: one line for one kernel feature; the command's output on failure.
+check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		pass "kernel/$name"
+	else
+		fail "kernel/$name"
+		printf '%s\n' "$out" | sed 's/^/    | /'
+	fi
+}
+
+# Each probe runs in a scratch namespace and leaves nothing behind in the root one.
+in_scratch_ns() { unshare -n -- "$@"; }
+
+modules_loaded() {
+	local m missing=""
+	while read -r m _; do
+		case $m in "" | \#*) continue ;; esac
+		[ -d "/sys/module/$m" ] || missing="$missing $m"
+	done <tests/vm/modules
+	[ -z "$missing" ] || { echo "not loaded:$missing"; return 1; }
+}
+
+nft_queue() {
+	nft -f - <<-'EOF' && nft list chain inet probe q | grep -q 'queue flags bypass to 3'
+	table inet probe {
+		chain q { type filter hook forward priority 0; policy accept;
+			udp dport 5060 queue flags bypass to 3;
+		}
+	}
+	EOF
+}
+
+ct_helper_sip() {
+	nft -f - <<-'EOF' && nft list ruleset | grep -q 'type "sip" protocol udp'
+	table inet probe {
+		ct helper sip-5060 { type "sip" protocol udp; l3proto ip; }
+		chain pre { type filter hook prerouting priority 0; policy accept;
+			udp dport 5060 ct helper set "sip-5060";
+		}
+	}
+	EOF
+}
+
+# A userspace helper is only useful if nft can attach it: register, name it in a ct
+# helper object, then tear both down in order (the object holds a reference).
+userspace_helper() {
+	"$nlprobe" cthelper-add sipnat-probe || return 1
+	local rc=0
+	nft -f - <<-'EOF' || rc=1
+	table inet probe {
+		ct helper sipnat { type "sipnat-probe" protocol udp; l3proto ip; }
+		chain pre { type filter hook prerouting priority 0; policy accept;
+			udp dport 5060 ct helper set "sipnat";
+		}
+	}
+	EOF
+	nft delete table inet probe 2>/dev/null
+	"$nlprobe" cthelper-del sipnat-probe || rc=1
+	return $rc
+}
+
+expect_list() {
+	local out
+	out=$(conntrack -L expect 2>&1) || { echo "$out"; return 1; }
+	! grep -qi 'not supported\|error' <<<"$out"
+}
+
+panic_on_warn() { [ "$(cat /proc/sys/kernel/panic_on_warn)" = 1 ]; }
+
+export nlprobe
+export -f nft_queue ct_helper_sip userspace_helper expect_list
+check modules modules_loaded
+check panic_on_warn panic_on_warn
+check nft-queue in_scratch_ns bash -c nft_queue
+check ct-helper-sip in_scratch_ns bash -c ct_helper_sip
+check nfnetlink_cthelper in_scratch_ns bash -c userspace_helper
+check nfqa-ct in_scratch_ns "$nlprobe" queue-ct 3
+check conntrack-expect in_scratch_ns bash -c expect_list
+
+# 2. scenarios
+[ $# -gt 0 ] || set -- tests/netns/test-*.sh
+for t in "$@"; do
+	[ -x "$t" ] || continue
+	name=netns/$(basename "$t" .sh)
+	t0=$(cut -d. -f1 /proc/uptime)
+	timeout -k 5 "$per_test" "$t" </dev/null 2>&1 | sed -u 's/^/    | /'
+	rc=${PIPESTATUS[0]}
+	secs=$(($(cut -d. -f1 /proc/uptime) - t0))
+	why=$(awk -v n="$name" '$1 == n { $1 = ""; sub(/^ +/, ""); print; exit }' tests/vm/xfail 2>/dev/null)
+	case $rc in
+	0) pass "$name (${secs}s${why:+; listed in tests/vm/xfail, remove it})" ;;
+	4) echo "SKIP: vm/$name (${secs}s)" ;;
+	*)
+		if [ -n "$why" ]; then
+			echo "XFAIL: vm/$name (exit $rc, ${secs}s; known: $why)"
+		elif [ $rc = 124 ] || [ $rc = 137 ]; then
+			fail "$name" "timeout after ${per_test}s"
+		else
+			fail "$name" "exit $rc, ${secs}s"
+		fi
+		;;
+	esac
+done
+exit $ret
