@@ -214,7 +214,7 @@ int cmd_rewrite(int argc, char **argv)
 	ssize_t n;
 	int fd = 0, o;
 
-	optind = 1;
+	optind = 0;	/* glibc: full re-initialisation (tests call us repeatedly) */
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {

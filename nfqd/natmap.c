@@ -55,6 +55,11 @@ int natmap_add_spec(struct natmap *m, const char *spec, char *err, size_t errlen
 
 		if (other)
 			return fail(err, errlen, "public address already mapped", spec);
+		/* An address on both sides would make a rewritten message
+		 * rewritable again (a chain), breaking idempotence. */
+		if (find_pub(m, &priv.addr) || find_priv(m, &pub.addr) ||
+		    sn_addr_equal(&priv.addr, &pub.addr))
+			return fail(err, errlen, "address is private in one mapping and public in another", spec);
 		if (m->n == NATMAP_MAX)
 			return fail(err, errlen, "too many map entries", spec);
 		e = &m->e[m->n++];

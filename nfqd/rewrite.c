@@ -10,6 +10,7 @@
  *
  * Rules (dir out = private -> public; in = the exact inverse):
  *   request-URI            out: requests          in: requests (IP or FQDN)
+ *   maddr= of those URIs and of the top Via, like the host
  *   top Via sent-by        out: requests          in: responses (+received/rport)
  *   Contact, Record-Route, Refer-To: every value, both directions
  *   Route                  in only (our Record-Route coming back as a route set)
@@ -146,12 +147,28 @@ static const struct natmap_entry *map_hostport(struct rw_ctx *c, struct ss_span 
 	return e;
 }
 
+/* maddr= (RFC 3261 19.1.1) overrides the host as the destination: an
+ * address of ours there needs the same view as the host. */
+static void map_maddr(struct rw_ctx *c, struct ss_span v, const char *where)
+{
+	const struct natmap_entry *e;
+	char buf[NATMAP_FQDN_MAX + 3];
+
+	if (v.len && (e = rwc_lookup(c, c->msg + v.off, v.len, true)))
+		rwc_edit(c, v.off, v.len, buf, rwc_fmt_addr(c, e, true, true, buf, sizeof(buf)),
+			 where);
+}
+
 static void map_uri(struct rw_ctx *c, struct ss_span uri, const char *where)
 {
 	struct ss_uri u;
+	struct ss_span maddr;
 
-	if (ss_uri_parse(c->msg, uri, &u) == 0)
-		map_hostport(c, u.host, u.port, u.portnum, u.sips ? 5061 : 5060, where);
+	if (ss_uri_parse(c->msg, uri, &u) != 0)
+		return;
+	map_hostport(c, u.host, u.port, u.portnum, u.sips ? 5061 : 5060, where);
+	if (ss_param(c->msg, u.params, "maddr", &maddr))
+		map_maddr(c, maddr, where);
 }
 
 /* One name-addr / addr-spec value (Contact, Route, From, ...). */
@@ -191,6 +208,7 @@ static void map_top_via(struct rw_ctx *c, struct ss_span list)
 		return;
 	e = map_hostport(c, via.host, via.port, via.portnum,
 			 is_tls(c->msg, via.transport) ? 5061 : 5060, "via");
+	map_maddr(c, via.maddr, "via maddr=");
 	if (!e || c->out)
 		return;
 	if (via.received.len) {
@@ -476,7 +494,9 @@ static void pass(const struct rw_config *cfg, const struct rw_input *in,
 		 struct rw_result *res, int reason)
 {
 	memset(res, 0, sizeof(*res));
-	res->status = cfg->strict ? RW_DROP : RW_PASSTHROUGH;
+	/* CRLF keepalives (RFC 5626 4.4.1) keep flows alive: never dropped,
+	 * strict or not. */
+	res->status = cfg->strict && reason != RW_R_EMPTY ? RW_DROP : RW_PASSTHROUGH;
 	res->reason = (enum rw_reason)reason;
 	res->out = in->msg;
 	res->out_len = in->len;

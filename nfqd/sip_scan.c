@@ -178,6 +178,10 @@ int ss_uri_parse(const uint8_t *msg, struct ss_span uri, struct ss_uri *u)
 	i = skip_blank(msg, i, end);
 	if (i < end && msg[i] != ';' && msg[i] != '?')
 		return -1;
+	u->params.off = i;
+	while (i < end && msg[i] != '?')
+		i++;
+	u->params.len = i - u->params.off;
 	/* Blanks may follow in params: a folded line in the middle of a
 	 * Record-Route URI is seen in the wild; the Request-URI is checked
 	 * for blanks by the start line scanner. */
@@ -345,7 +349,9 @@ static int scan_params(const uint8_t *msg, size_t i, size_t end, struct ss_via *
 		else if (span_ieq(msg, name, "rport")) {
 			via->rport = val;
 			via->has_rport = true;
-		} else if (span_ieq(msg, name, "branch"))
+		} else if (span_ieq(msg, name, "maddr"))
+			via->maddr = val;
+		else if (span_ieq(msg, name, "branch"))
 			via->has_branch = true;
 	}
 	return 0;

@@ -86,6 +86,7 @@ struct ss_uri {
 	struct ss_span host;	/* brackets included for IPv6 */
 	struct ss_span port;	/* digits only; len 0 when absent */
 	uint16_t portnum;	/* 0 when absent */
+	struct ss_span params;	/* ";a=b;c" after the host/port, up to '?' */
 };
 
 /* Host and port of a sip:/sips: URI.  Returns 0, 1 for a URI of another
@@ -99,6 +100,7 @@ struct ss_via {
 	uint16_t portnum;
 	struct ss_span received;	/* param value; len 0 when absent */
 	struct ss_span rport;		/* param value; len 0 when absent or valueless */
+	struct ss_span maddr;		/* param value; len 0 when absent */
 	bool has_rport;
 	bool has_branch;
 };
