@@ -12,6 +12,9 @@
 #     another port and after the pinhole is deleted: IPv4 and IPv6.  The
 #     evidence is nft counters: receive counters in the end namespaces, the
 #     sipnat table's media4_pass/media6_pass and the firewall's drop counter.
+#     A flow that conntrack already sees as established (both directions)
+#     is cut as soon as its pinhole goes, although the firewall accepts
+#     "ct state established" first.
 #  3. A pinhole closes by itself after its idle timeout, and traffic keeps
 #     it open meanwhile (the chain refreshes the element).
 #  4. SIP signalling passes the example firewall with the port translation
@@ -149,6 +152,23 @@ media_case "v6 in" "$OUT" $LAB_CALLER6 $LAB_SERVER6_PUB $LAB_RTP_SERVER "$IN" la
 	$LAB_CALLER6 $LAB_SERVER6 media6_pass
 media_case "v6 out" "$IN" $LAB_SERVER6 $LAB_CALLER6 $LAB_RTP_CALLER "$OUT" lab_rx rtp_caller \
 	$LAB_SERVER6 $LAB_CALLER6 media6_pass
+
+# An established flow (RTP both ways on one 5-tuple) ends with its pinhole,
+# in both directions, though the example firewall accepts established first.
+pinctl add udp $LAB_CALLER $LAB_SERVER $LAB_RTP_SERVER
+r0=$(cnt "$IN" lab_rx rtp_server); c0=$(cnt "$OUT" lab_rx rtp_caller)
+send "$OUT" $LAB_CALLER $LAB_SERVER_PUB $LAB_RTP_SERVER 3 20 $LAB_RTP_CALLER
+send "$IN" $LAB_SERVER $LAB_CALLER $LAB_RTP_CALLER 3 20 $LAB_RTP_SERVER
+check_eq "v4 flow through an inbound pinhole: media in" 3 $(($(cnt "$IN" lab_rx rtp_server) - r0))
+check_eq "v4 flow through an inbound pinhole: the replies on the same flow" 3 \
+	$(($(cnt "$OUT" lab_rx rtp_caller) - c0))
+pinctl del udp $LAB_CALLER $LAB_SERVER $LAB_RTP_SERVER
+r0=$(cnt "$IN" lab_rx rtp_server); c0=$(cnt "$OUT" lab_rx rtp_caller); k0=$(cnt "$RT" sipnat media_closed)
+send "$OUT" $LAB_CALLER $LAB_SERVER_PUB $LAB_RTP_SERVER 3 20 $LAB_RTP_CALLER
+send "$IN" $LAB_SERVER $LAB_CALLER $LAB_RTP_CALLER 3 20 $LAB_RTP_SERVER
+check_eq "established flow, pinhole deleted: nothing more comes in" 0 $(($(cnt "$IN" lab_rx rtp_server) - r0))
+check_eq "established flow, pinhole deleted: no replies go out" 0 $(($(cnt "$OUT" lab_rx rtp_caller) - c0))
+check_eq "media_closed counts the packets of the closed flow" 6 $(($(cnt "$RT" sipnat media_closed) - k0))
 
 # Only the pinholed port and peer pass.
 pinctl add udp $LAB_CALLER $LAB_SERVER $LAB_RTP_SERVER

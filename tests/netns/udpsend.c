@@ -2,10 +2,10 @@
  * tests/netns/test-pinholes.sh (bash's /dev/udp cannot pick the source
  * address).  Not installed.
  *
- *   udpsend SRC DST PORT COUNT [INTERVAL_MS]
+ *   udpsend SRC DST PORT COUNT [INTERVAL_MS [SPORT]]
  *
- * Each run uses a fresh socket (a new source port, so a new conntrack
- * entry).  Send errors (ICMP unreachable, firewall drops) are ignored: the
+ * Each run uses a fresh socket: a new source port (so a new conntrack
+ * entry) unless SPORT fixes it (to answer on an existing flow).  Send errors (ICMP unreachable, firewall drops) are ignored: the
  * test counts what arrives.  Exit 0, or 2 on bad usage, 1 on socket errors.
  */
 #include <arpa/inet.h>
@@ -43,20 +43,25 @@ int main(int argc, char **argv)
 	struct sockaddr_storage src, dst;
 	socklen_t slen, dlen;
 	char payload[172];
-	unsigned long port, count, interval = 20;
+	unsigned long port, count, interval = 20, sport = 0;
+	int one = 1;
 	int fd;
 
-	if (argc < 5 || argc > 6)
+	if (argc < 5 || argc > 7)
 		goto usage;
 	port = strtoul(argv[3], NULL, 10);
 	count = strtoul(argv[4], NULL, 10);
-	if (argc == 6)
+	if (argc >= 6)
 		interval = strtoul(argv[5], NULL, 10);
-	if (port == 0 || port > 65535 || count > 100000 || interval > 10000 ||
-	    fill(&src, &slen, argv[1], 0) || fill(&dst, &dlen, argv[2], (unsigned)port) ||
+	if (argc == 7)
+		sport = strtoul(argv[6], NULL, 10);
+	if (port == 0 || port > 65535 || count > 100000 || interval > 10000 || sport > 65535 ||
+	    fill(&src, &slen, argv[1], (unsigned)sport) || fill(&dst, &dlen, argv[2], (unsigned)port) ||
 	    src.ss_family != dst.ss_family)
 		goto usage;
 	fd = socket(src.ss_family, SOCK_DGRAM, 0);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fd < 0 || bind(fd, (struct sockaddr *)&src, slen) < 0) {
 		perror("udpsend");
 		return 1;
@@ -73,6 +78,6 @@ int main(int argc, char **argv)
 	close(fd);
 	return 0;
 usage:
-	fprintf(stderr, "usage: udpsend SRC DST PORT COUNT [INTERVAL_MS]\n");
+	fprintf(stderr, "usage: udpsend SRC DST PORT COUNT [INTERVAL_MS [SPORT]]\n");
 	return 2;
 }
