@@ -199,15 +199,26 @@ lab_nfqd_plain()
 }
 
 # lab_sipnat_up: the router as deployed with sipnat: the example static-NAT
-# firewall (nft-rules/example-static-nat.nft), sipnat's own rules (pinhole
-# sets, SIP to NFQUEUE) loaded by scripts/sipnat-rules, and nfqd with the
-# lab's map.  Returns 4 when this tree lacks one of those pieces.
+# firewall (nft-rules/example-static-nat.nft, forward policy drop; its
+# defaults are this lab), sipnat's own rules (pinhole sets, SIP to NFQUEUE)
+# loaded by scripts/sipnat-rules, and nfqd with the lab's map.  Returns 4
+# when this tree lacks one of those pieces.
 lab_sipnat_up()
 {
 	local fw=$LAB_TOP/nft-rules/example-static-nat.nft
 	local loader=$LAB_TOP/scripts/sipnat-rules
 	[ -r "$fw" ] && [ -x "$loader" ] && [ -x "$LAB_NFQD" ] || return 4
-	return 4
+	ip netns exec "$LAB_RT" nft -f "$fw" || return 1
+	ip netns exec "$LAB_RT" "$loader" load --queue "$LAB_QNUM" \
+		--sip-ports $LAB_SERVER_PUB_PORT,$LAB_SERVER_PORT \
+		>>"$LAB_DIR/sipnat-rules.log" 2>&1 || return 1
+	lab_nfqd_start
+}
+
+# lab_fw_dropped: packets the example firewall's forward chain dropped.
+lab_fw_dropped()
+{
+	nft_counter_packets "$LAB_RT" inet sipnat_example dropped
 }
 
 # lab_pinholes: media pinholes (elements of sets media4 and media6 in table
