@@ -191,11 +191,16 @@ static int media_open(struct daemon *d, char *err, size_t errlen)
 			snprintf(err, errlen, "pinhole backend %s, table inet %s: %s",
 				 d->pin->name, c->table, strerror(errno));
 		d->pin = NULL;
-		return -1;
+		if (strcmp(c->media_backend, "auto"))
+			return -1;
+		/* auto: rewriting SIP is still worth doing where the admin's
+		 * own rules pass media; say loudly that nobody opens it. */
+		log_warn("%s", err);
+		log_warn("media-backend auto: running without pinholes (set media-backend "
+			 "= nftset to make this an error)");
+		err[0] = '\0';
+		return 0;
 	}
-	/* A previous nfqd's pinholes belong to dialogs nobody tracks now. */
-	if (d->pin->flush(d->pin_ctx))
-		log_warn("pinholes: flushing old elements: %s", strerror(errno));
 	d->dt = dialog_table_new(&lim);
 	if (!d->dt) {
 		snprintf(err, errlen, "dialog table: out of memory");
@@ -206,10 +211,12 @@ static int media_open(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-static void media_close(struct daemon *d)
+/* flush: remove our pinholes; not when start failed, since the queue may
+ * be held by another nfqd whose pinholes these are. */
+static void media_close(struct daemon *d, bool flush)
 {
 	if (d->pin) {
-		if (d->pin->flush(d->pin_ctx))
+		if (flush && d->pin->flush(d->pin_ctx))
 			log_warn("pinholes: flush at exit: %s", strerror(errno));
 		d->pin->close(d->pin_ctx);
 		d->pin = NULL;
@@ -462,8 +469,16 @@ static int run(struct daemon *d)
 		log_err("arena: out of memory");
 		return 1;
 	}
+	/* Pinholes first: a start that fails should not have bound the
+	 * queue (and so taken SIP away from the bypass) even briefly. */
+	if (media_open(d, err, sizeof(err))) {
+		log_err("%s", err);
+		arena_free(&d->arena);
+		return 1;
+	}
 	if (queue_open(&d->q, d->conf.queue_num, !d->conf.fail_closed, err, sizeof(err))) {
 		log_err("%s", err);
+		media_close(d, false);
 		arena_free(&d->arena);
 		return 1;
 	}
@@ -471,16 +486,14 @@ static int run(struct daemon *d)
 		log_err("control socket %s: %s", d->conf.control_socket,
 			errno == EADDRINUSE ? "another nfqd answers there" : strerror(errno));
 		queue_close(&d->q);
+		media_close(d, false);
 		arena_free(&d->arena);
 		return 1;
 	}
-	if (media_open(d, err, sizeof(err))) {
-		log_err("%s", err);
-		ctl_close(&d->ctl);
-		queue_close(&d->q);
-		arena_free(&d->arena);
-		return 1;
-	}
+	/* We hold the queue, so no other nfqd does: pinholes left in the
+	 * sets belong to a previous run's dialogs, which nobody tracks now. */
+	if (d->pin && d->pin->flush(d->pin_ctx))
+		log_warn("pinholes: flushing old elements: %s", strerror(errno));
 	d->st.start_ms = now_ms();
 	d->st.queue_num = d->conf.queue_num;
 	log_info("queue %u bound (%s), %zu map entries, pinholes: %s, control socket %s",
@@ -530,7 +543,7 @@ static int run(struct daemon *d)
 	/* Unbind first: packets still queued are accepted unchanged by the
 	 * kernel, and no new pinhole can appear after the flush. */
 	queue_close(&d->q);
-	media_close(d);
+	media_close(d, true);
 	ctl_close(&d->ctl);
 	arena_free(&d->arena);
 	return rc;

@@ -90,11 +90,17 @@ int probe_run(const struct conf *c, FILE *out)
 
 	err = queue_probe_flag(q, 0);
 	snprintf(name, sizeof(name), "nfqueue bind (queue %u)", q);
-	if (err == EBUSY) {
-		fprintf(out, "%s: busy (bound by another process: nfqd running?)\n", name);
-		q = SPARE_QUEUE;
-		err = queue_probe_flag(q, 0);
-		snprintf(name, sizeof(name), "nfqueue bind (spare queue %u)", q);
+	if (err == EBUSY || err == EPERM) {
+		/* EPERM is also what a queue held by another socket gives:
+		 * a spare queue tells the two apart. */
+		int spare = queue_probe_flag(SPARE_QUEUE, 0);
+
+		if (spare == 0) {
+			fprintf(out, "%s: busy (bound by another process: nfqd running?)\n", name);
+			q = SPARE_QUEUE;
+			snprintf(name, sizeof(name), "nfqueue bind (spare queue %u)", q);
+		}
+		err = spare;
 	}
 	line(out, name, err, "no");
 	if (err) {

@@ -158,10 +158,13 @@ int queue_open(struct queue *q, uint16_t num, bool fail_open, char *err, size_t 
 	 * extended form so they are attributable (best effort). */
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	if (cfg_cmd(q->nl, num, NFQNL_CFG_CMD_BIND)) {
-		char what[64];
+		char what[128];
 
+		/* The kernel answers EPERM both to a missing CAP_NET_ADMIN
+		 * and to a queue another socket holds. */
 		snprintf(what, sizeof(what), "bind queue %u%s", num,
-			 errno == EBUSY ? " (bound by another process)" : "");
+			 errno == EBUSY || errno == EPERM ?
+			 " (bound by another process, or no CAP_NET_ADMIN)" : "");
 		set_err(err, errlen, what);
 		goto fail;
 	}

@@ -264,6 +264,18 @@ exchange in.6 in 6
 exchange out.6 out 6
 pins6=$(nft_set_elements "$LAB_RT" inet sipnat media6)
 check_ge "pinholes: the answered IPv6 call has elements in media6" 2 "$pins6"
+# A second nfqd on the same queue must fail without touching the first
+# one's pinholes.
+ip netns exec "$LAB_RT" timeout 10 "$NFQD" --queue $QNUM "${MAPS[@]}" \
+	--control-socket "$W/second.sock" >"$W/second.log" 2>&1; rc=$?
+check_eq "a second nfqd on a bound queue exits 1" 1 $rc
+if grep -q "bound by another process" "$W/second.log"; then
+	pass "a second nfqd says the queue is bound by another process"
+else
+	fail "a second nfqd says why it failed: $(cat "$W/second.log")"
+fi
+check_eq "a second nfqd leaves the first one's pinholes alone" "$pins6" \
+	"$(nft_set_elements "$LAB_RT" inet sipnat media6)"
 
 # A message larger than the link MTU: fragments are reassembled before the
 # queue and the rewritten packet is fragmented again on the way out.
