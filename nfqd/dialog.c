@@ -796,8 +796,11 @@ size_t dialog_on_message(struct dialog_table *t, enum rw_dir dir,
 		role = on_sdp(t, d, sender, sip);
 	}
 
+	bool confirmed_now = false;
+
 	if (!sip->is_request && is_method(sip, "INVITE") && sip->status >= 200 &&
 	    sip->status < 300 && d->state != D_CONFIRMED && d->state != D_PROTO) {
+		confirmed_now = true;
 		struct dialog *proto = dlg_find(t, d->call_id, d->caller_tag, "", d->caller_side);
 
 		d->state = D_CONFIRMED;
@@ -816,6 +819,8 @@ size_t dialog_on_message(struct dialog_table *t, enum rw_dir dir,
 	 * have run out while the phone rang without early media. */
 	if (role != SDP_IGNORED)
 		dialog_apply(&e, d, role == SDP_ANSWER, role == SDP_ANSWER ? "answer" : "offer");
+	else if (confirmed_now)	/* answer was in a reliable 18x: rang for long? */
+		dialog_apply(&e, d, true, "confirmed");
 	refresh_expiry(t, d, now_ms);
 	if (d->expires_ms < t->next_due)
 		t->next_due = d->expires_ms;

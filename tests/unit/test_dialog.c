@@ -344,6 +344,33 @@ static void test_reinvite_hold_resume_port(void **state)
 	dialog_table_free(t);
 }
 
+/* Answer in a reliable 183, PRACK, then a 200 without SDP: the 200
+ * re-emits the opens (the elements may have idled out while it rang). */
+static void test_confirm_refreshes(void **state)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t = dialog_table_new(&l);
+	struct msg m;
+	size_t n;
+
+	REQ(&m, "INVITE", 1, "cr", "a", "");
+	media(&m, "10.0.0.5", 4000);
+	feed(t, RW_OUT, &m, 0);
+	RSP(&m, 183, "INVITE", 1, "cr", "a", "b");
+	media(&m, "198.51.100.20", 5000);
+	assert_int_equal(feed(t, RW_IN, &m, 0), 4);
+	REQ(&m, "PRACK", 2, "cr", "a", "b");
+	assert_int_equal(feed(t, RW_OUT, &m, 0), 0);
+	RSP(&m, 200, "PRACK", 2, "cr", "a", "b");
+	assert_int_equal(feed(t, RW_IN, &m, 0), 0);
+	RSP(&m, 200, "INVITE", 1, "cr", "a", "b");
+	n = feed(t, RW_IN, &m, 90000);
+	assert_int_equal(count_op(n, PIN_OPEN), 4);
+	assert_four(n, PIN_OPEN, "198.51.100.20", 4000, 5000);
+	assert_int_equal(dialog_pinhole_count(t), 4);
+	dialog_table_free(t);
+}
+
 static void test_cancel_and_failure(void **state)
 {
 	struct dialog_limits l = lim();
@@ -604,6 +631,86 @@ static void test_ignored(void **state)
 	dialog_table_free(t);
 }
 
+/* The seam with the rewrite core: real messages through rw_rewrite(), the
+ * results into dialog.c.  The phone's INVITE leaves with its private SDP
+ * (10.0.0.5:20000), the answer comes from outside; the pinholes must name
+ * the private receiver, as the forward hook sees it after DNAT. */
+static const char invite_out[] =
+	"INVITE sip:bob@198.51.100.30 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK-1\r\n"
+	"Max-Forwards: 70\r\n"
+	"From: <sip:alice@10.0.0.5:5062>;tag=al1\r\n"
+	"To: <sip:bob@198.51.100.30>\r\n"
+	"Call-ID: seam-1@10.0.0.5\r\n"
+	"CSeq: 1 INVITE\r\n"
+	"Contact: <sip:alice@10.0.0.5:5062>\r\n"
+	"Content-Type: application/sdp\r\n"
+	"Content-Length: 122\r\n"
+	"\r\n"
+	"v=0\r\n"
+	"o=- 1 1 IN IP4 10.0.0.5\r\n"
+	"s=-\r\n"
+	"c=IN IP4 10.0.0.5\r\n"
+	"t=0 0\r\n"
+	"m=audio 20000 RTP/AVP 0\r\n"
+	"a=rtpmap:0 PCMU/8000\r\n"
+	"a=rtcp:20009\r\n";
+
+static const char ok_in[] =
+	"SIP/2.0 200 OK\r\n"
+	"Via: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK-1\r\n"
+	"From: <sip:alice@203.0.113.5>;tag=al1\r\n"
+	"To: <sip:bob@198.51.100.30>;tag=bo1\r\n"
+	"Call-ID: seam-1@10.0.0.5\r\n"
+	"CSeq: 1 INVITE\r\n"
+	"Contact: <sip:bob@198.51.100.30>\r\n"
+	"Content-Type: application/sdp\r\n"
+	"Content-Length: 118\r\n"
+	"\r\n"
+	"v=0\r\n"
+	"o=- 2 2 IN IP4 198.51.100.20\r\n"
+	"s=-\r\n"
+	"c=IN IP4 198.51.100.20\r\n"
+	"t=0 0\r\n"
+	"m=audio 30000 RTP/AVP 0\r\n"
+	"a=rtpmap:0 PCMU/8000\r\n";
+
+static void test_with_rewrite_core(void **state)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t = dialog_table_new(&l);
+	struct rw_config cfg = { .map = &map };
+	struct rw_input in = { .transport = RW_UDP };
+	struct rw_result res;
+	struct arena a;
+	size_t n;
+
+	assert_int_equal(arena_init(&a, ARENA_DEFAULT_SIZE), 0);
+	in.msg = (const uint8_t *)invite_out;
+	in.len = strlen(invite_out);
+	in.dir = RW_OUT;
+	rw_rewrite(&cfg, &in, &a, &res);
+	assert_int_equal(res.status, RW_REWRITTEN);
+	assert_int_equal(res.sip.n_media, 1);
+	assert_int_equal(dialog_on_message(t, RW_OUT, &res, 0, out, MAXI), 0);
+	arena_reset(&a);
+
+	in.msg = (const uint8_t *)ok_in;
+	in.len = strlen(ok_in);
+	in.dir = RW_IN;
+	rw_rewrite(&cfg, &in, &a, &res);
+	assert_true(res.status == RW_REWRITTEN || res.status == RW_UNCHANGED);
+	assert_string_equal(res.sip.to_tag, "bo1");
+	n = dialog_on_message(t, RW_IN, &res, 0, out, MAXI);
+	assert_int_equal(n, 4);
+	assert_true(has(n, PIN_OPEN, "198.51.100.20", "10.0.0.5", 20000));
+	assert_true(has(n, PIN_OPEN, "198.51.100.20", "10.0.0.5", 20009));
+	assert_true(has(n, PIN_OPEN, "10.0.0.5", "198.51.100.20", 30000));
+	assert_true(has(n, PIN_OPEN, "10.0.0.5", "198.51.100.20", 30001));
+	arena_free(&a);
+	dialog_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -612,6 +719,7 @@ int main(void)
 		cmocka_unit_test_setup(test_late_offer, setup),
 		cmocka_unit_test_setup(test_early_media_prack_fork, setup),
 		cmocka_unit_test_setup(test_reinvite_hold_resume_port, setup),
+		cmocka_unit_test_setup(test_confirm_refreshes, setup),
 		cmocka_unit_test_setup(test_cancel_and_failure, setup),
 		cmocka_unit_test_setup(test_timeouts, setup),
 		cmocka_unit_test_setup(test_caps, setup),
@@ -619,6 +727,7 @@ int main(void)
 		cmocka_unit_test_setup(test_shared_pinholes, setup),
 		cmocka_unit_test_setup(test_deferred, setup),
 		cmocka_unit_test_setup(test_ignored, setup),
+		cmocka_unit_test_setup(test_with_rewrite_core, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
