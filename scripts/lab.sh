@@ -189,13 +189,13 @@ lab_queue_sip()
 }
 
 # lab_nfqd_plain: the plain static NAT (forward accepts all) with nfqd
-# rewriting SIP; no firewall, so no pinholes are needed.
+# rewriting SIP; no firewall, so no pinholes (media-backend none).
 lab_nfqd_plain()
 {
 	[ -x "$LAB_NFQD" ] || return 4
 	lab_plain_nat || return 1
 	lab_queue_sip || return 1
-	lab_nfqd_start
+	lab_nfqd_start --media-backend none
 }
 
 # lab_sipnat_up: the router as deployed with sipnat: the example static-NAT
