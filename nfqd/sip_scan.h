@@ -9,6 +9,9 @@
  * Must not: allocate (the caller hands in the header table), modify the
  * message, know about the NAT map.  Every scan is bounded by a length.
  *
+ * sip_scan.c reads the message (start line, header table, checks);
+ * sip_value.c reads one header value.
+ *
  * Why a scanner of our own next to libosip2: libosip2 (the parser of
  * record) gives no byte offsets and re-serialises what it parses, so it
  * cannot say which bytes to replace and keep the rest byte-identical.
@@ -118,5 +121,7 @@ bool ss_param(const uint8_t *msg, struct ss_span params, const char *name,
 	      struct ss_span *val);
 
 bool ss_is_blank(uint8_t c);	/* SP, HT, CR, LF: LWS inside a value */
+bool ss_is_token(uint8_t c);	/* RFC 3261 token character */
+size_t ss_skip_blank(const uint8_t *msg, size_t i, size_t end);
 
 #endif

@@ -2,7 +2,15 @@
  * comma lists, bare LF, IPv6 hosts; and a differential test against
  * libosip2 (the parser of record) on every valid corpus message: both must
  * agree on the start line, Call-ID, CSeq, the Via and Contact counts and
- * the hosts we would rewrite. */
+ * the hosts we would rewrite.
+ *
+ * libosip2 shortcomings met here (workaround: our own scanner, libosip2
+ * only as a cross-check): it gives no byte offsets and re-serialises, so
+ * it cannot drive in-place edits; it refuses two corpus messages that are
+ * valid (079: a multipart body with clutter, "error in
+ * msg_osip_body_parse()"; 087, RFC 4475 intmeth: "End of header Not
+ * found"), so it cannot be the validity gate either; and it needs a global
+ * parser_init() and malloc, which the core's contract forbids. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
