@@ -11,7 +11,7 @@
  *
  * Owns: nothing the daemon uses.  Must not: be linked into nfqd.
  *
- *   rwcheck [--map S]... [--public-name S]... --dir out|in
+ *   rwcheck [--map S]... [--public-name S]... [--media-ports S]... --dir out|in
  *           [--transport udp|tcp] [--write OUTFILE] FILE
  *   rwcheck --pcap OUT.pcap FILE...
  * Exit: 0 all properties hold, 1 one broke (reason on stderr), 2 usage.
@@ -165,6 +165,57 @@ static void put_left(FILE *o, const struct natmap *map, enum rw_dir dir,
 	}
 }
 
+/* The way back did not restore the input: say, per forward edit, whether
+ * the opposite direction undid it ("undone" is not printed), left it
+ * ("kept", e.g. a request's Via, which only responses rewrite inbound) or
+ * wrote something else ("mismatch"), and list reverse edits that undo
+ * nothing ("extra").  Content-Length is left out: it follows the rest. */
+static void put_roundtrip(const struct rw_input *in, const struct rw_result *fw,
+			  const struct rw_result *bw)
+{
+	long shift = 0;
+	bool *used = calloc(bw->n_edits + 1, sizeof(bool));
+
+	if (!used)
+		exit(1);
+	printf("roundtrip differs\n");
+	for (size_t k = 0; k < fw->n_edits; k++) {
+		const struct rw_edit *f = &fw->edits[k];
+		size_t xoff = (size_t)((long)f->off + shift);
+		const struct rw_edit *r = NULL;
+
+		shift += (long)f->text_len - (long)f->len;
+		for (size_t j = 0; j < bw->n_edits; j++)
+			if (bw->edits[j].off < xoff + f->text_len &&
+			    bw->edits[j].off + bw->edits[j].len > xoff) {
+				r = &bw->edits[j];
+				used[j] = true;
+				break;
+			}
+		if (!strcmp(f->where, "content-length"))
+			continue;
+		if (!r) {
+			printf("roundtrip kept %s at %zu\n", f->where, f->off);
+		} else if (r->off != xoff || r->len != f->text_len || r->text_len != f->len ||
+			   memcmp(r->text, in->msg + f->off, f->len)) {
+			printf("roundtrip mismatch %s at %zu: ", f->where, f->off);
+			put_escaped(stdout, in->msg + f->off, f->len);
+			fputs(" -> ", stdout);
+			put_escaped(stdout, f->text, f->text_len);
+			fputs(" -> ", stdout);
+			put_escaped(stdout, r->text, r->text_len);
+			putchar('\n');
+		}
+	}
+	for (size_t j = 0; j < bw->n_edits; j++)
+		if (!used[j] && strcmp(bw->edits[j].where, "content-length")) {
+			printf("roundtrip extra %s at %zu: ", bw->edits[j].where, bw->edits[j].off);
+			put_escaped(stdout, bw->edits[j].text, bw->edits[j].text_len);
+			putchar('\n');
+		}
+	free(used);
+}
+
 static int write_pcap(const char *outpath, int nfiles, char **files)
 {
 	static uint8_t buf[MAX_FILE + 28];
@@ -257,6 +308,12 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			i++;
+		} else if (!strcmp(arg, "--media-ports") && val) {
+			if (natmap_add_media_ports(&map, val, err, sizeof(err))) {
+				fprintf(stderr, "rwcheck: --media-ports: %s\n", err);
+				return 2;
+			}
+			i++;
 		} else if (!strcmp(arg, "--dir") && val) {
 			if (!strcmp(val, "out"))
 				in.dir = RW_OUT;
@@ -334,15 +391,10 @@ int main(int argc, char **argv)
 		back.len = res.out_len;
 		arena_reset(&a2);
 		rw_rewrite(&cfg, &back, &a2, &res3);
-		if (res3.out_len == in.len && !memcmp(res3.out, in.msg, in.len)) {
+		if (res3.out_len == in.len && !memcmp(res3.out, in.msg, in.len))
 			printf("roundtrip same\n");
-		} else {
-			size_t d = 0;
-
-			while (d < in.len && d < res3.out_len && res3.out[d] == in.msg[d])
-				d++;
-			printf("roundtrip differs at %zu\n", d);
-		}
+		else
+			put_roundtrip(&in, &res, &res3);
 	}
 
 	if (write_to) {

@@ -44,6 +44,8 @@ static void setup(void)
 			abort();
 		}
 	if (natmap_add_name(&map, "198.51.100.50=pbx.example.net", err, sizeof(err)) ||
+	    natmap_add_media_ports(&map, "192.168.1.50:6000-6099=198.51.100.50:40000",
+				   err, sizeof(err)) ||
 	    arena_init(&a1, ARENA_DEFAULT_SIZE) || arena_init(&a2, ARENA_DEFAULT_SIZE))
 		abort();
 }
