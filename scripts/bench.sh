@@ -9,8 +9,9 @@
 # Phases (each router configuration is applied, measured, then removed):
 #   plain     static NAT forwarding, no SIP processing (the baseline)
 #   alg       plus the kernel's SIP ALG (nft `ct helper` "sip")
-#   nfq       plus an NFQUEUE rule and tests/bench/nfq_accept (accept only)
-#   nfqd      plus the NFQUEUE rule and nfqd rewriting with the static map
+#   nfq       plus sipnat's rules (scripts/sipnat-rules: NFQUEUE, pinhole
+#             table) and tests/bench/nfq_accept bound (accept only)
+#   nfqd      plus the same rules and nfqd rewriting with the static map
 # In each phase tests/bench/sipload runs calls (INVITE+SDP, 200+SDP, ACK,
 # BYE, 200: 5 messages, both directions, new Call-ID per call) twice:
 #   1. closed loop, $BENCH_WINDOW calls in flight: the message rate;
@@ -20,7 +21,10 @@
 #
 # Environment: BENCH_SECS (4) per run, BENCH_ROUNDS (3), BENCH_RATE (2000),
 # BENCH_WINDOW (32), BENCH_DIALOGS (10000), BENCH_PHASES (plain alg nfq nfqd;
-# plain is always run), BENCH_RAW=1 (also print sipload's own lines).
+# plain is always run), BENCH_RAW=1 (also print sipload's own lines),
+# BENCH_QUEUE_PRIO (a command prefix for both queue programs, e.g.
+# "chrt -f 10" or "nice -n -10"; default none: normal priority, as
+# nfqd.service runs it).
 # Needs root.  Not a test (tests/netns/test-bench-smoke.sh checks it works).
 set -u
 cd "$(dirname "$0")/.."
@@ -31,6 +35,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 RATE=${BENCH_RATE:-2000}
 WINDOW=${BENCH_WINDOW:-32}
 DIALOGS=${BENCH_DIALOGS:-10000}
+QPRIO=${BENCH_QUEUE_PRIO:-}
 QNUM=7
 
 PRIV=10.0.0.5 PUB=203.0.113.5 SRV=198.51.100.10
@@ -39,7 +44,7 @@ NFQACCEPT=$top/$BUILD/tests/bench/nfq_accept
 NFQD=$top/$BUILD/nfqd/nfqd
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 4; }
-for t in ip nft iptables-nft conntrack; do
+for t in ip nft iptables-nft ip6tables-nft conntrack; do
 	command -v $t >/dev/null || { echo "bench: $t missing (scripts/deps.sh)" >&2; exit 4; }
 done
 make -s all bench-bins || exit 1
@@ -118,11 +123,21 @@ phase_on() { # phase
 		EOF
 		;;
 	nfq | nfqd)
-		rt iptables-nft -A FORWARD -p udp --dport 5060 \
-			-j NFQUEUE --queue-num $QNUM --queue-bypass || return 1
+		queue_rules_on || return 1
 		start_queue_prog "$1" || return 1
 		;;
 	esac
+}
+
+# Both queue phases use sipnat's own rules (scripts/sipnat-rules: mangle
+# FORWARD NFQUEUE with --queue-bypass on this kernel, plus the pinhole
+# table), so nfq and nfqd differ only in the program bound to the queue.
+queue_rules_on() {
+	rt "$top/scripts/sipnat-rules" load --queue $QNUM --method xt >"$tmp/rules.log" 2>&1 ||
+		{ cat "$tmp/rules.log" >&2; return 1; }
+}
+queue_rules_off() {
+	rt "$top/scripts/sipnat-rules" unload >/dev/null 2>&1
 }
 
 phase_off() { # phase
@@ -131,7 +146,7 @@ phase_off() { # phase
 	nfq | nfqd)
 		[ -n "${qpid:-}" ] && stop_pid "$qpid"
 		qpid=
-		rt iptables-nft -F FORWARD
+		queue_rules_off
 		;;
 	esac
 	rt conntrack -F >/dev/null 2>&1
@@ -142,17 +157,25 @@ queue_bound() { # is our queue bound to a process in the router namespace?
 		awk -v q=$QNUM '$1 == q { found = 1 } END { exit !found }'
 }
 
-nfqd_args() {
-	echo "--queue $QNUM --map $PRIV=$PUB --control-socket $tmp/nfqd.sock"
+nfqd_args() { # an empty config file: a host's /etc/sipnat/nfqd.conf must not count
+	: >"$tmp/nfqd.conf"
+	echo "-c $tmp/nfqd.conf --queue $QNUM --map $PRIV=$PUB --control-socket $tmp/nfqd.sock --log-level warn"
 }
 
 start_queue_prog() { # nfq|nfqd; sets qpid
 	local i
+	if queue_bound; then
+		echo "bench: queue $QNUM is already bound in $RT (a stray process?)" >&2
+		return 1
+	fi
+	# Not through rt(): a backgrounded function is a subshell, and $! must
+	# be the PID of the program itself (ip netns exec execs it).
 	if [ "$1" = nfq ]; then
-		rt "$NFQACCEPT" $QNUM >"$tmp/nfq.log" 2>&1 &
+		# shellcheck disable=SC2086
+		ip netns exec "$RT" $QPRIO "$NFQACCEPT" $QNUM >"$tmp/nfq.log" 2>&1 &
 	else
-		# shellcheck disable=SC2046
-		rt "$NFQD" $(nfqd_args) >"$tmp/nfqd.log" 2>&1 &
+		# shellcheck disable=SC2046,SC2086
+		ip netns exec "$RT" $QPRIO "$NFQD" $(nfqd_args) >"$tmp/nfqd.log" 2>&1 &
 	fi
 	qpid=$!
 	pids+=("$qpid")
@@ -170,14 +193,13 @@ start_queue_prog() { # nfq|nfqd; sets qpid
 
 nfqd_available() {
 	[ -x "$NFQD" ] || return 1
-	# The placeholder daemon refuses to start; a real one binds the queue.
-	rt iptables-nft -A FORWARD -p udp --dport 5060 \
-		-j NFQUEUE --queue-num $QNUM --queue-bypass || return 1
+	# An nfqd that cannot run here exits instead of binding the queue.
+	queue_rules_on || return 1
 	local ok=1
 	start_queue_prog nfqd 2>"$tmp/nfqd-probe.err" && ok=0
 	[ -n "${qpid:-}" ] && stop_pid "$qpid"
 	qpid=
-	rt iptables-nft -F FORWARD
+	queue_rules_off
 	return $ok
 }
 
@@ -223,7 +245,8 @@ fi
 
 echo "sipnat bench: $(nproc) CPUs, kernel $(uname -r), $ROUNDS rounds x ${SECS}s per run, medians shown"
 echo "load: calls of 5 messages (INVITE+SDP, 200+SDP, ACK, BYE, 200), new Call-ID each, UDP, IPv4"
-echo "rate: closed loop with $WINDOW calls in flight; latency: fixed $RATE msgs/s"
+echo "rate: closed loop with $WINDOW calls in flight; latency: fixed $RATE msgs/s, send to kernel receive stamp"
+echo "queue programs run ${QPRIO:-at normal priority}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
 declare -A R_RATE R_P50 R_P99 R_LOST R_LEAK R_LRATE
@@ -296,13 +319,16 @@ if [ $have_nfqd = 1 ]; then
 		sleep 0.5
 		after=$(mem_line "$qpid")
 		rss1=$(awk '/^VmRSS/ { print $2 }' "/proc/$qpid/status")
-		status=$("$NFQD" status --control-socket "$tmp/nfqd.sock" 2>/dev/null | grep -i dialog | head -3 | tr '\n' ' ')
+		status=$("$NFQD" status -c "$tmp/nfqd.conf" --control-socket "$tmp/nfqd.sock" 2>/dev/null |
+			grep -E '^(dialogs-active|pinholes-active|pinholes-failed)' | tr -s ' \n' '  ')
 		echo "memory: nfqd (the running daemon, /proc/PID/status) with $(kv "$lm" done) of $DIALOGS INVITE/200/ACK dialogs left open"
 		echo "  before: $before"
 		echo "  after:  $after"
 		awk -v a="$rss0" -v b="$rss1" -v n="$(kv "$lm" done)" 'BEGIN {
 			if (n > 0) printf "  growth: %d kB, %.0f bytes per dialog\n", b - a, (b - a) * 1024 / n }'
 		[ -n "$status" ] && echo "  nfqd status: $status"
+		echo "  (nfqd keeps each answered INVITE's no-To-tag dialog 32 s for late forks:"
+		echo "   right after a burst of N calls dialogs-active is 2N; RSS is measured then)"
 		mem_ok=1
 		phase_off nfqd
 	}
@@ -322,10 +348,10 @@ echo
 if [ $have_nfqd = 1 ]; then
 	awk -v a="${M_RATE[nfqd]}" -v b="${M_RATE[alg]}" 'BEGIN {
 		r = b > 0 ? a / b : 0
-		printf "goal: nfqd rate >= 0.5x kernel ALG: %.2fx: %s\n", r, r >= 0.5 ? "met" : "NOT met" }'
+		printf "goal: nfqd rate >= 0.5x kernel ALG: %.2fx: %s\n", r, (r >= 0.5 ? "met" : "NOT met") }'
 	awk -v a="${M_P99[nfqd]}" -v b="${M_P99[plain]}" -v r="$RATE" 'BEGIN {
 		d = a - b
-		printf "goal: nfqd p99 added latency < 1000 us at %d msgs/s: %.1f us: %s\n", r, d, d < 1000 ? "met" : "NOT met" }'
+		printf "goal: nfqd p99 added latency < 1000 us at %d msgs/s: %.1f us: %s\n", r, d, (d < 1000 ? "met" : "NOT met") }'
 else
 	echo "goal: nfqd rate >= 0.5x kernel ALG: not measured (no nfqd daemon)"
 	echo "goal: nfqd p99 added latency < 1 ms at $RATE msgs/s: not measured (no nfqd daemon)"

@@ -5,8 +5,12 @@
  * server socket in another, pacing them (fixed rate, or a fixed number of
  * calls in flight), and measuring messages/s and one-way latency of every
  * message.  Both sockets live in this one process (each is created after a
- * setns() into its namespace), so send and receive times come from the
- * same CLOCK_MONOTONIC and a lost message is noticed by the sender.
+ * setns() into its namespace), so a lost message is noticed by the sender
+ * and both ends read the same clock: the send time is CLOCK_REALTIME taken
+ * just before sendto(), the receive time is the kernel's SO_TIMESTAMPNS
+ * stamp (also CLOCK_REALTIME) of when the packet entered the receiving
+ * namespace, so our own wake-up delay on a busy machine is not counted.
+ * Pacing and timeouts use CLOCK_MONOTONIC.
  * Must not: send anywhere but the addresses it is given (the bench's own
  * namespaces), run unbounded (every phase has a deadline), or parse SIP
  * beyond finding its own X-Bench header and copying the Via line back.
@@ -42,7 +46,7 @@
 #define MSG_MAX 4096
 #define RING 65536			/* call slots; > any window or rate*timeout */
 #define MAX_SAMPLES (8u << 20)		/* latency samples kept (32 MiB) */
-#define STALL_NS (500ull * 1000000)	/* a call not progressing this long is lost */
+#define STALL_NS (2000ull * 1000000)	/* a call not progressing this long is lost */
 #define DRAIN_NS (1000ull * 1000000)	/* wait for stragglers after the last call */
 
 enum mix { MIX_CALL, MIX_DIALOG, MIX_INVITE };
@@ -87,6 +91,14 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -144,6 +156,8 @@ static int ns_socket(const char *ns, const struct sockaddr_in *addr)
 	if (fd < 0)
 		die("socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
+		die("SO_TIMESTAMPNS");
 	/* Bursts of a closed loop must not be lost in our own buffers. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
@@ -293,7 +307,7 @@ static void send_msg(int fd, struct msg *m, const struct sockaddr_in *to)
 {
 	char ts[TS_WIDTH + 1];
 
-	snprintf(ts, sizeof(ts), "%020" PRIu64, now_ns());
+	snprintf(ts, sizeof(ts), "%020" PRIu64, wall_ns());
 	memcpy(m->buf + m->ts_off, ts, TS_WIDTH);
 	if (sendto(fd, m->buf, m->len, 0, (const struct sockaddr *)to, sizeof(*to)) < 0)
 		st.send_err++;
@@ -370,21 +384,23 @@ static void end_call(struct call *c)
 		active--;
 }
 
+/* t_recv: monotonic, for the window and stalls; t_stamp: the kernel's
+ * receive stamp, for latency. */
 static void on_message(bool at_server, const char *buf, size_t len,
-		       const struct sockaddr_in *from, uint64_t t_recv)
+		       const struct sockaddr_in *from, uint64_t t_recv, uint64_t t_stamp)
 {
 	struct xb x;
 	struct call *c;
 	struct msg m;
 
-	if (!find_xbench(buf, len, &x) || x.t > t_recv) {
+	if (!find_xbench(buf, len, &x) || x.t > t_stamp) {
 		st.bad++;
 		return;
 	}
 	st.recvd++;
 	if (t_recv >= t_start && t_recv < t_end)
 		st.recvd_in_window++;
-	add_sample(t_recv - x.t);
+	add_sample(t_stamp - x.t);
 	/* Rewrite evidence: what reaches the server must not show the
 	 * phone's private address; what reaches the phone must not show its
 	 * public one.  (Plain forwarding leaks on purpose: the baseline.) */
@@ -440,21 +456,44 @@ static void on_message(bool at_server, const char *buf, size_t len,
 static void drain(int fd, bool at_server)
 {
 	char buf[MSG_MAX + 1];
+	union {
+		char b[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} cbuf;
 	struct sockaddr_in from;
-	socklen_t fl;
+	struct iovec iov = { .iov_base = buf, .iov_len = MSG_MAX };
+	struct msghdr mh;
+	struct cmsghdr *cm;
 	ssize_t n;
 	int budget = 256;	/* let the other socket have its turn */
 
 	while (budget-- > 0) {
-		fl = sizeof(from);
-		n = recvfrom(fd, buf, MSG_MAX, 0, (struct sockaddr *)&from, &fl);
+		uint64_t stamp = 0;
+
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_name = &from;
+		mh.msg_namelen = sizeof(from);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf.b;
+		mh.msg_controllen = sizeof(cbuf.b);
+		n = recvmsg(fd, &mh, 0);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				st.bad++;
 			return;
 		}
+		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec ts;
+
+				memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+				stamp = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+			}
+		if (!stamp)
+			stamp = wall_ns();
 		buf[n] = '\0';
-		on_message(at_server, buf, (size_t)n, &from, now_ns());
+		on_message(at_server, buf, (size_t)n, &from, now_ns(), stamp);
 	}
 }
 
