@@ -711,6 +711,153 @@ static void test_with_rewrite_core(void **state)
 	dialog_table_free(t);
 }
 
+/* Random message sequences over a few calls, forks and SDPs, checked
+ * against the obvious model of the kernel's set built from the intents:
+ * never a close of something not open, never a special or own address,
+ * the model's size equals dialog_pinhole_count() once nothing is
+ * deferred, and all timeouts leave nothing behind. */
+#define MODEL_MAX 4096
+static struct pinhole model[MODEL_MAX];
+static size_t nmodel;
+static uint32_t rng = 12345;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng = rng * 1103515245u + 12345u;
+	return (rng >> 8) % n;
+}
+
+static long model_find(const struct pinhole *p)
+{
+	for (size_t i = 0; i < nmodel; i++)
+		if (model[i].l4proto == p->l4proto && model[i].dport == p->dport &&
+		    sn_addr_equal(&model[i].src, &p->src) && sn_addr_equal(&model[i].dst, &p->dst))
+			return (long)i;
+	return -1;
+}
+
+static void model_apply(size_t n)
+{
+	struct sn_addr pub;
+
+	sn_addr_parse(&pub, "203.0.113.5", 11);
+	for (size_t i = 0; i < n; i++) {
+		long k = model_find(&out[i].ph);
+
+		assert_false(sn_addr_is_special(&out[i].ph.src));
+		assert_false(sn_addr_is_special(&out[i].ph.dst));
+		assert_false(sn_addr_equal(&out[i].ph.src, &pub));
+		assert_false(sn_addr_equal(&out[i].ph.dst, &pub));
+		assert_int_not_equal(out[i].ph.dport, 0);
+		if (out[i].op == PIN_OPEN) {
+			if (k < 0) {
+				assert_true(nmodel < MODEL_MAX);
+				model[nmodel++] = out[i].ph;
+			}
+		} else {
+			assert_true(k >= 0);	/* close of a pinhole never opened */
+			model[k] = model[--nmodel];
+		}
+	}
+}
+
+static void drain(struct dialog_table *t, uint64_t now)
+{
+	size_t n;
+
+	for (int i = 0; i < 1000 && (n = dialog_expire(t, now, out, MAXI)) > 0; i++)
+		model_apply(n);
+	assert_int_equal(nmodel, dialog_pinhole_count(t));
+}
+
+static void random_sdp(struct msg *m, enum rw_dir dir)
+{
+	static const char *in_addrs[] = { "10.0.0.5", "10.0.0.5", "10.0.0.10", "10.0.0.10",
+					  "10.0.0.5", "10.0.0.10", "203.0.113.5", "0.0.0.0" };
+	static const char *out_addrs[] = { "198.51.100.20", "198.51.100.21", "198.51.100.20",
+					   "198.51.100.21", "198.51.100.22", "198.51.100.20",
+					   "198.51.100.22", "127.0.0.1", "203.0.113.5", "0.0.0.0",
+					   "224.0.0.1" };
+	size_t nm = 1 + rnd(3);
+
+	for (size_t i = 0; i < nm; i++) {
+		const char *a = dir == RW_OUT ? in_addrs[rnd(8)] : out_addrs[rnd(11)];
+		struct rw_media *x = media(m, a, rnd(8) == 0 ? 0 : (uint16_t)(4000 + 2 * rnd(6)));
+
+		x->rtcp_mux = rnd(3) == 0;
+		x->nports = rnd(10) == 0 ? 2 : 1;
+		x->mdir = rnd(8) == 0 ? RW_INACTIVE : RW_SENDRECV;
+		if (rnd(6) == 0)
+			x->rtcp_orig = (uint16_t)(6000 + rnd(4));
+	}
+}
+
+static void test_random_sequences(void **state)
+{
+	static const char *methods[] = { "INVITE", "ACK", "BYE", "CANCEL", "UPDATE", "PRACK",
+					 "OPTIONS" };
+	static const int statuses[] = { 100, 180, 183, 200, 200, 486, 487, 488, 481 };
+	static const char *cids[] = { "r0", "r1", "r2", "r3", "r4", "r5" };
+	static const char *tags[] = { "", "x1", "x2", "x3" };
+	struct dialog_limits l = lim();
+	struct dialog_table *t;
+	struct dialog_stats st;
+	uint64_t now = 1;
+	size_t maxmodel = 0;
+	struct msg m;
+
+	l.max_pinholes = 30;		/* reach the caps too */
+	l.max_pinholes_per_dialog = 12;
+	l.max_dialogs = 12;
+	t = dialog_table_new(&l);
+	nmodel = 0;
+	for (int step = 0; step < 100000; step++) {
+		enum rw_dir dir = rnd(2) ? RW_OUT : RW_IN;
+		const char *cid = cids[rnd(6)];
+		/* mostly the caller "a" and a few callee tags, sometimes none */
+		const char *ft = rnd(3) ? "a" : tags[1 + rnd(3)];
+		const char *tt = !strcmp(ft, "a") ? tags[rnd(4)] : rnd(4) ? "a" : "";
+		size_t n, max = 1 + rnd(12);
+
+		if (rnd(2))
+			REQ(&m, methods[rnd(7)], 1 + rnd(3), cid, ft, tt);
+		else
+			RSP(&m, statuses[rnd(9)], rnd(4) ? "INVITE" : "UPDATE", 1 + rnd(3), cid, ft, tt);
+		if (rnd(2))
+			random_sdp(&m, dir);
+		n = dialog_on_message(t, dir, &m.r, now, out, max);
+		assert_true(n <= max);
+		model_apply(n);
+		if (nmodel > maxmodel)
+			maxmodel = nmodel;
+		now += rnd(1500);
+		if (rnd(50) == 0) {
+			n = dialog_expire(t, now, out, 1 + rnd(4));
+			model_apply(n);
+		}
+		if (rnd(100) == 0)
+			drain(t, now);
+		if (rnd(5000) == 0)
+			now += 8000000;	/* past every timeout */
+	}
+	drain(t, now);
+	drain(t, now + 8000000);
+	dialog_get_stats(t, &st);
+	print_message("random: %llu dialogs, %llu opens, %llu closes, %llu deferred, "
+		      "%llu refused (cap), %llu refused (addr), max model %zu\n",
+		      (unsigned long long)st.dialogs_created, (unsigned long long)st.pins_opened,
+		      (unsigned long long)st.pins_closed, (unsigned long long)st.intents_deferred,
+		      (unsigned long long)st.pins_refused_cap, (unsigned long long)st.pins_refused_addr,
+		      maxmodel);
+	/* the sequence must reach the states it is meant to test */
+	assert_true(st.dialogs_created > 1000 && st.pins_opened > 1000 &&
+		    st.intents_deferred > 100 && st.pins_refused_cap > 10 && maxmodel >= 24);
+	assert_int_equal(dialog_count(t), 0);
+	assert_int_equal(dialog_pinhole_count(t), 0);
+	assert_int_equal(nmodel, 0);
+	dialog_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -728,6 +875,7 @@ int main(void)
 		cmocka_unit_test_setup(test_deferred, setup),
 		cmocka_unit_test_setup(test_ignored, setup),
 		cmocka_unit_test_setup(test_with_rewrite_core, setup),
+		cmocka_unit_test_setup(test_random_sequences, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
