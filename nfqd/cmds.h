@@ -7,5 +7,6 @@
 int cmd_daemon(int argc, char **argv);	/* daemon.c: the queue daemon (default) */
 int cmd_rewrite(int argc, char **argv);	/* cmd_rewrite.c: the core on a file */
 int cmd_status(int argc, char **argv);	/* ctl.c: counters of a running nfqd */
+int cmd_fp(int argc, char **argv);	/* cmd_fp.c: the sipnat_fp module by hand */
 
 #endif

@@ -3,6 +3,7 @@
  *   nfqd [daemon options]      run the queue daemon (see nfqd(8))
  *   nfqd rewrite [options]     run the rewrite core on a file
  *   nfqd status [options]      print a running daemon's counters
+ *   nfqd fp COMMAND ...        program the sipnat_fp kernel module by hand
  */
 #include <string.h>
 
@@ -14,5 +15,7 @@ int main(int argc, char **argv)
 		return cmd_rewrite(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "fp") == 0)
+		return cmd_fp(argc - 1, argv + 1);
 	return cmd_daemon(argc, argv);
 }

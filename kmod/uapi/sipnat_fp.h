@@ -24,9 +24,11 @@
  * Generic netlink family SIPNAT_FP_GENL_NAME, version SIPNAT_FP_GENL_VERSION,
  * multicast group SIPNAT_FP_MCGRP_EVENTS.  Every command needs CAP_NET_ADMIN
  * in the user namespace that owns the network namespace, dumps included.
- * Every attribute is validated strictly: an unknown attribute, a wrong length,
- * a value out of range or trailing garbage fails the whole request with
- * -EINVAL (extack names the attribute); nothing is half applied.
+ * Every attribute is validated strictly: an unknown attribute, an attribute
+ * the command does not take, a wrong type or length, or trailing garbage
+ * fails the whole request with -EINVAL; a value (or an address length)
+ * outside the range given below fails with -ERANGE.  extack names the
+ * attribute.  Nothing is half applied.
  *
  * Commands
  * --------

@@ -1,0 +1,81 @@
+/* fastpath.h - nfqd's client of the sipnat_fp kernel module: a generic
+ * netlink socket speaking kmod/uapi/sipnat_fp.h (read that for what each
+ * command does and which errors come back).
+ *
+ * Owns: building the requests, reading the replies and acks, turning flow
+ * attributes into struct fp_flow and back.  Must not: know SIP, dialogs or
+ * when a flow should exist (the daemon decides); it is the only nfqd code
+ * that knows the module exists.
+ *
+ * Every function returns 0 or -1 with errno set: ENOENT from fp_open() means
+ * the module is not loaded (then nothing else changes: nfqd works without
+ * it); other errno values are the kernel's answer (EINVAL, EEXIST, ...), or
+ * EPROTO for a reply that does not parse.
+ */
+#ifndef SIPNAT_FASTPATH_H
+#define SIPNAT_FASTPATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct mnl_socket;
+
+struct fp_client {
+	struct mnl_socket *nl;
+	uint16_t family_id;
+	unsigned int portid;
+	uint32_t seq;
+};
+
+/* The figures the kernel keeps per flow (SIPNAT_FP_A_STATS). */
+struct fp_stats {
+	uint64_t packets, bytes, idle_ms;
+	uint64_t rtp_packets, rtp_lost;
+	uint32_t rtp_ssrc, rtp_ssrc_changes, rtp_jitter;
+	uint16_t latched_sport;		/* 0: not latched */
+	bool has_ssrc, has_jitter;
+};
+
+/* One flow.  Ports are in host order; an address of family 0 or a port 0
+ * means "not given" (match anything / leave unchanged). */
+struct fp_flow {
+	uint32_t id;			/* replies; selector for del/get */
+	struct sn_endpoint match_dst;	/* required */
+	struct sn_endpoint match_src;
+	struct sn_endpoint new_src, new_dst;
+	uint32_t flags;			/* SIPNAT_FP_F_* */
+	uint8_t dscp;
+	uint32_t timeout_s, clock_rate, latch_window_ms;	/* 0: default/none */
+	uint32_t reverse_id;
+	uint64_t cookie;
+	struct fp_stats st;		/* replies only */
+};
+
+int fp_open(struct fp_client *c);
+void fp_close(struct fp_client *c);
+
+/* Adds f; on success f->id is the kernel's ID for it. */
+int fp_add(struct fp_client *c, struct fp_flow *f);
+int fp_del(struct fp_client *c, uint32_t id);
+int fp_del_cookie(struct fp_client *c, uint64_t cookie);
+int fp_get(struct fp_client *c, uint32_t id, struct fp_flow *out);
+/* Calls fn once per flow (only those with the cookie if has_cookie); stops
+ * early, returning 0, when fn returns nonzero.  *intr is set if the kernel
+ * marked the dump inconsistent (flows changed meanwhile; may be NULL). */
+int fp_dump(struct fp_client *c, bool has_cookie, uint64_t cookie,
+	    int (*fn)(const struct fp_flow *f, void *arg), void *arg, bool *intr);
+int fp_flush(struct fp_client *c);
+
+/* Sends command cmd with attrs (len bytes of ready-made attributes, not
+ * checked here) and waits for the ack: for tests and for debugging the
+ * module's validation.  Replies other than the ack are ignored. */
+int fp_raw(struct fp_client *c, uint8_t cmd, const void *attrs, size_t len);
+
+/* One line, "id=3 match=... packets=... ...", no newline.  Returns the
+ * length snprintf would have written. */
+int fp_format(const struct fp_flow *f, char *buf, size_t size);
+
+#endif
