@@ -79,7 +79,8 @@ say ""
 ip netns exec "$LAB_RT" nft delete table ip lab_nat
 ip netns exec "$LAB_RT" nft delete table ip6 lab_nat
 
-say "2) the same router with sipnat: firewall + rules + nfqd"
+say "2) the same router with sipnat: a firewall that drops what it does not know,"
+say "   sipnat's rules (SIP to nfqd, media pinholes) and nfqd rewriting SIP/SDP"
 lab_sipnat_up
 case $? in
 0) ;;
@@ -89,19 +90,26 @@ case $? in
 esac
 one_call sipnat
 [ "$call_rc" = 0 ] || die "the call failed (sipp exit $call_rc)"
-say "   SIP as the server sent it (inside link):"
+say "   SIP on the inside link (what the server sees and sends):"
 lab_sip_summary sipnat-in
-say "   the same messages on the outside link, after nfqd and the NAT:"
+say "   the same messages on the outside link (what the caller sees):"
 lab_sip_summary sipnat-out
+leaks=$(lab_private_leaks sipnat-out)
 audio_report
-say "   pinholes left after BYE: $(lab_pinholes)"
+say "   media pinholes left after BYE: $(lab_pinholes)"
 say ""
-say "   nfqd's counters:"
-lab_nfqd_status | sed 's/^/     /'
+say "   nfqd's counters (nfqd status):"
+lab_nfqd_status | awk '$1 ~ /^(seen|out|in|rewritten|unchanged|pinholes-opened|pinholes-closed)$/ {
+	printf "     %-16s %s\n", $1, $2 }'
 say ""
+if [ -n "$leaks" ]; then
+	say "=> a private address still left the router: ${leaks%%;*}"
+	exit 1
+fi
 if [ "${to_server:-0}" -gt 0 ] && [ "${to_caller:-0}" -gt 0 ]; then
-	say "=> audio flowed both ways through the NAT; no private address left the router."
+	say "=> audio flowed both ways through the NAT and its firewall, and no private"
+	say "   address left the router (checked in every SIP/SDP message outside)."
 else
-	say "=> audio did not flow both ways: see the counters above."
+	say "=> audio did not flow both ways: see the counts above."
 	exit 1
 fi

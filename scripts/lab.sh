@@ -385,18 +385,18 @@ lab_scenario()
 }
 
 # lab_sip_summary NAME: one line per SIP message in a capture: the first
-# line, then Via, Contact and the SDP addresses (o=, c=) it carries.
+# line, the Contact and the SDP c= address it carries.
 lab_sip_summary()
 {
 	tshark -n -r "$LAB_DIR/$1.pcap" -Y sip -T fields -E separator='|' \
-		-e sip.Request-Line -e sip.Status-Line -e sip.Via -e sip.Contact \
-		-e sdp.owner -e sdp.connection_info 2>/dev/null |
+		-e sip.Request-Line -e sip.Status-Line -e sip.Contact \
+		-e sdp.connection_info.address 2>/dev/null |
 		awk -F'|' '{
 			line = ($1 != "") ? $1 : $2
 			sub(/ SIP\/2\.0$/, "", line); sub(/^SIP\/2\.0 /, "", line)
-			printf "  %-40s Via %s", substr(line, 1, 40), $3
-			if ($4 != "") printf "  Contact %s", $4
-			if ($6 != "") printf "  c=%s", $6
+			printf "     %-36s", substr(line, 1, 36)
+			if ($3 != "") printf "  Contact %s", $3
+			if ($4 != "") printf "  c=%s", $4
 			printf "\n"
 		}'
 }

@@ -71,16 +71,21 @@ cleanup_all_ns()
 	NS_LIST=()
 }
 
-# on_cleanup CMD: runs CMD (a string, eval'd) at cleanup, before the
-# namespaces go (e.g. to remove a temporary directory).
+# on_cleanup CMD: runs CMD (a string, eval'd) at cleanup, after the
+# processes in the namespaces stopped (e.g. to remove a temporary directory).
 on_cleanup()
 {
 	CLEANUP_HOOKS+=("$1")
 }
 
+# cleanup: the EXIT trap.  Processes in the namespaces stop first, so the
+# hooks can remove what they were writing.
 cleanup()
 {
-	local h
+	local h ns
+	for ns in "${NS_LIST[@]}"; do
+		stop_ns_pids "$ns"
+	done
 	for h in "${CLEANUP_HOOKS[@]}"; do
 		eval "$h" 2>/dev/null
 	done
