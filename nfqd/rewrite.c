@@ -12,7 +12,7 @@
  *   request-URI            out: requests          in: requests (IP or FQDN)
  *   maddr= of those URIs and of the top Via, like the host
  *   top Via sent-by        out: requests          in: responses (+received/rport)
- *   Contact, Record-Route, Refer-To: every value, both directions
+ *   Contact, Record-Route, Path, Refer-To: every value, both directions
  *   Route                  in only (our Record-Route coming back as a route set)
  *   From/To                only with cfg->rewrite_from_to
  *   SDP (sdp_rewrite.c)    o=, c=, a=rtcp, a=candidate; m= ports only with a
@@ -259,6 +259,11 @@ static void rewrite_headers(struct rw_ctx *c, const struct ss_msg *m)
 			break;
 		case SS_H_RECORD_ROUTE:
 			map_list(c, h->value, "record-route");
+			break;
+		case SS_H_PATH:
+			/* An inside edge proxy's Path (RFC 3327) is its
+			 * Record-Route for registrations. */
+			map_list(c, h->value, "path");
 			break;
 		case SS_H_ROUTE:
 			if (!c->out)

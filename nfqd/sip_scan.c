@@ -46,6 +46,7 @@ static enum ss_hdr header_id(const uint8_t *msg, struct ss_span n)
 		{ "route", NULL, SS_H_ROUTE },
 		{ "refer-to", "r", SS_H_REFER_TO },
 		{ "max-forwards", NULL, SS_H_MAX_FORWARDS },
+		{ "path", NULL, SS_H_PATH },
 	};
 
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
@@ -186,6 +187,7 @@ static int check_headers(const uint8_t *msg, size_t len, bool stream, struct ss_
 			/* fall through */
 		case SS_H_ROUTE:
 		case SS_H_RECORD_ROUTE:
+		case SS_H_PATH:
 		case SS_H_REFER_TO:
 			while (ss_next_value(msg, v, &pos, &item))
 				if (ss_value_uri(msg, item, &uri) || ss_uri_parse(msg, uri, &u) < 0)

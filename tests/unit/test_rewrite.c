@@ -736,6 +736,14 @@ static void test_cmd_rewrite(void **state)
 					     "--explain", "-", NULL }, out, sizeof(out), err,
 				 sizeof(err)), 0);	/* stdin is empty here */
 	assert_non_null(strstr(err, "result passthrough reason=empty\n"));
+	assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "in", "--strict", "--explain",
+					     "--map", "10.0.0.5=203.0.113.5",
+					     "../shared/corpus/sip/110-rfc4475-3_1_2_17-mismatch01.sip",
+					     NULL }, out, sizeof(out), err, sizeof(err)), 0);
+	if (access("../shared/corpus/sip/110-rfc4475-3_1_2_17-mismatch01.sip", R_OK) == 0) {
+		assert_string_equal(out, "");
+		assert_string_equal(err, "result drop reason=bad-cseq\n");
+	}
 	assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "in", "--config", "/nonexistent",
 					     path, NULL }, out, sizeof(out), err, sizeof(err)), 2);
 	unlink(path);
@@ -840,6 +848,65 @@ static void test_mutations(void **state)
 	print_message("%d mutated messages\n", runs);
 }
 
+/* Path (RFC 3327), LF-only SDP, odd ports with media-ports, a=rtcp without
+ * an address, an a=rtcp address outside the map, To/From both ways. */
+static void test_misc_rules(void **state)
+{
+	static const char reg[] =
+		"REGISTER sip:example.com SIP/2.0\n"
+		"Via: SIP/2.0/TCP 10.0.0.5:5060;branch=z9hG4bK-p\n"
+		"Path: <sip:10.0.0.5;lr;ob>\n"
+		"From: <sip:alice@example.com>;tag=f\nTo: <sip:alice@example.com>\n"
+		"Call-ID: p1\nCSeq: 1 REGISTER\nContact: <sip:alice@10.0.0.7:5066>\nl: 0\n\n";
+	static const char reg_pub[] =
+		"REGISTER sip:example.com SIP/2.0\n"
+		"Via: SIP/2.0/TCP 203.0.113.5:5060;branch=z9hG4bK-p\n"
+		"Path: <sip:203.0.113.5;lr;ob>\n"
+		"From: <sip:alice@example.com>;tag=f\nTo: <sip:alice@example.com>\n"
+		"Call-ID: p1\nCSeq: 1 REGISTER\nContact: <sip:alice@10.0.0.7:5066>\nl: 0\n\n";
+	static const char hdrs[] =
+		"SIP/2.0 183 Session Progress\n"
+		"Via: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-o\n"
+		"From: <sip:a@10.0.0.5>;tag=a\nTo: <sip:b@203.0.113.5>;tag=b\n"
+		"Call-ID: o1\nCSeq: 1 INVITE\n";
+	static const char sdp_priv[] =
+		"v=0\no=- 1 1 IN IP4 10.0.0.5\ns=-\nc=IN IP4 10.0.0.5\nt=0 0\n"
+		"m=audio 20001 RTP/AVP 0\na=rtcp:20004\n"
+		"m=video 20011 RTP/AVP 96\na=rtcp:20013 IN IP4 192.0.2.1\n"
+		"m=audio 30000 RTP/AVP 0\n";
+	static const char sdp_pub[] =
+		"v=0\no=- 1 1 IN IP4 203.0.113.5\ns=-\nc=IN IP4 203.0.113.5\nt=0 0\n"
+		"m=audio 40001 RTP/AVP 0\na=rtcp:40004\n"
+		"m=video 40011 RTP/AVP 96\na=rtcp:20013 IN IP4 192.0.2.1\n"
+		"m=audio 30000 RTP/AVP 0\n";
+	char a[2048], b[2048];
+	struct rw_result res;
+
+	add_map("10.0.0.5=203.0.113.5");
+	add_media("10.0.0.5:20000-20999=203.0.113.5:40000");
+	expect(reg, RW_OUT, reg_pub);
+	rw(reg_pub, RW_IN, &res);	/* a request's Via is not ours coming in */
+	assert_non_null(strstr(outbuf, "Via: SIP/2.0/TCP 203.0.113.5:5060;"));
+	assert_non_null(strstr(outbuf, "Path: <sip:10.0.0.5;lr;ob>\n"));
+	snprintf(a, sizeof(a), "%sContent-Type: application/sdp\nContent-Length: %zu\n\n%s", hdrs,
+		 strlen(sdp_priv), sdp_priv);
+	snprintf(b, sizeof(b), "%sContent-Type: application/sdp\nContent-Length: %zu\n\n%s", hdrs,
+		 strlen(sdp_pub), sdp_pub);
+	expect(a, RW_OUT, b);
+	rw(a, RW_OUT, &res);
+	assert_int_equal(res.sip.n_media, 3);
+	assert_int_equal(res.sip.media[0].rtcp_rewritten, 40004);
+	assert_int_equal(res.sip.media[1].rtcp_orig, 20013);
+	assert_int_equal(res.sip.media[1].rtcp_rewritten, 20013);
+	assert_int_equal(res.sip.media[2].rewritten.port, 30000);
+	/* From/To: only when configured, and then both ways */
+	rw_full(a, strlen(a), RW_OUT, true, false, RW_UDP, &res);
+	assert_non_null(strstr(outbuf, "From: <sip:a@203.0.113.5>;tag=a\n"));
+	rw_full(a, strlen(a), RW_IN, true, false, RW_UDP, &res);
+	assert_non_null(strstr(outbuf, "To: <sip:b@10.0.0.5>;tag=b\n"));
+	assert_non_null(strstr(outbuf, "From: <sip:a@10.0.0.5>;tag=a\n"));
+}
+
 static void test_corpus_invalid_passthrough(void **state)
 {
 	FILE *idx = fopen("../shared/corpus/sip/INDEX.tsv", "r");
@@ -904,6 +971,7 @@ cmocka_unit_test_setup_teardown(test_response_inverse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maddr_keepalive_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_rewrite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mutations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_misc_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corpus_invalid_passthrough, setup, teardown),
 	};
 
