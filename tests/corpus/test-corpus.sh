@@ -137,7 +137,7 @@ one() { # file dir
 	if [ -f "$o.core" ] && ! diff <(grep '^edit ' "$o.rec") \
 		<(perl -ne 'if (/^edit (\S+) (\d+\+\d+) (.*)$/) { ($w = $1) =~ tr/_/ /; print "edit $2 $w $3\n" }' \
 			"$o.explain") >"$o.xdiff"; then
-		why+=("--explain does not list the core's edits:$(head -10 "$o.xdiff" | sed 's/^/\n    /')")
+		why+=("--explain does not list the core's edits:$(head -10 "$o.xdiff" | sed 's/^/    /; 1s/^/\n/')")
 	fi
 	# Via is rewritten out in requests and in in responses, Route only in:
 	# the way back leaving those is the policy, anything else must be undone
@@ -145,7 +145,7 @@ one() { # file dir
 	rt=$(grep -E '^roundtrip (mismatch|extra|kept)' "$o.rec" |
 		grep -v -E '^roundtrip kept (via|route)( |$)')
 	if [ -n "$rt" ] && [ -z "${rtskip[$name.$dir]:-}" ]; then
-		why+=("the opposite direction does not undo the rewrite (not in roundtrip.skip):$(sed 's/^/\n    /' <<<"$rt")")
+		why+=("the opposite direction does not undo the rewrite (not in roundtrip.skip):$(sed 's/^/    /; 1s/^/\n/' <<<"$rt")")
 	fi
 	local e=$here/expected/$name.$dir
 	if [ $gen = 1 ]; then
@@ -155,10 +155,10 @@ one() { # file dir
 		if [ ! -f "$e" ]; then
 			why+=("no $e (write it with -g, then review)")
 		elif ! diff -u "$e" "$o.rec" >"$o.diff"; then
-			why+=("record differs from $e:$(head -20 "$o.diff" | sed 's/^/\n    /')")
+			why+=("record differs from $e:$(head -20 "$o.diff" | sed 's/^/    /; 1s/^/\n/')")
 		fi
 		if [ -f "$e.explain" ] && ! diff -u "$e.explain" "$o.explain" >"$o.diff"; then
-			why+=("--explain differs from $e.explain:$(head -20 "$o.diff" | sed 's/^/\n    /')")
+			why+=("--explain differs from $e.explain:$(head -20 "$o.diff" | sed 's/^/    /; 1s/^/\n/')")
 		fi
 	fi
 	if [ ${#why[@]} -eq 0 ]; then
