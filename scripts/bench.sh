@@ -249,7 +249,11 @@ echo "rate: closed loop with $WINDOW calls in flight; latency: fixed $RATE msgs/
 echo "queue programs run ${QPRIO:-at normal priority}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
-declare -A R_RATE R_P50 R_P99 R_LOST R_LEAK R_LRATE
+declare -A R_RATE R_P50 R_P99 R_LOST R_LEAK R_LRATE R_CPUMSG R_CPUPCT
+
+cpu_ns() { # on-CPU time of the queue program (nothing in other phases)
+	[ -n "${qpid:-}" ] && awk '{ print $1 }' "/proc/$qpid/schedstat" 2>/dev/null
+}
 for round in $(seq "$ROUNDS"); do
 	for ph in $phases; do
 		if ! phase_on "$ph"; then
@@ -257,8 +261,17 @@ for round in $(seq "$ROUNDS"); do
 			phase_off "$ph"
 			continue
 		fi
+		c0=$(cpu_ns)
 		l1=$(sipload "$ph" --window "$WINDOW" --duration "$SECS")
+		c1=$(cpu_ns)
 		l2=$(sipload "$ph" --rate "$RATE" --duration "$SECS")
+		c2=$(cpu_ns)
+		if [ -n "$c0" ] && [ -n "$c2" ]; then
+			R_CPUMSG[$ph]="${R_CPUMSG[$ph]:-} $(awk -v a="$c0" -v b="$c1" -v n="$(kv "$l1" recvd)" \
+				'BEGIN { printf "%.2f", (n > 0 ? (b - a) / n / 1000 : 0) }')"
+			R_CPUPCT[$ph]="${R_CPUPCT[$ph]:-} $(awk -v a="$c1" -v b="$c2" -v t="$(kv "$l2" secs)" \
+				'BEGIN { printf "%.2f", (t > 0 ? (b - a) / t / 1e7 : 0) }')"
+		fi
 		phase_off "$ph"
 		echo "round $round $ph tput: $l1" >>"$tmp/raw"
 		echo "round $round $ph lat:  $l2" >>"$tmp/raw"
@@ -283,8 +296,8 @@ for ph in $phases; do
 	M_P99[$ph]=$(median ${R_P99[$ph]:-0})
 done
 
-printf '%-7s %8s %15s %13s %9s %9s %13s %13s %5s %s\n' phase "msgs/s" "(min-max)" "ratio-vs-ALG" \
-	"p50 (us)" "p99 (us)" "p50 add (us)" "p99 add (us)" lost "priv-leak-out pub-leak-in"
+printf '%-7s %8s %15s %13s %9s %9s %13s %13s %5s\n' phase "msgs/s" "(min-max)" "ratio-vs-ALG" \
+	"p50 (us)" "p99 (us)" "p50 add (us)" "p99 add (us)" lost
 for ph in $phases; do
 	alg=${M_RATE[alg]:-0}
 	ratio=$(awk -v a="${M_RATE[$ph]}" -v b="$alg" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
@@ -295,12 +308,27 @@ for ph in $phases; do
 	# shellcheck disable=SC2086
 	range=$(echo ${R_RATE[$ph]} | awk '{ lo = hi = $1; for (i = 2; i <= NF; i++) {
 		if ($i < lo) lo = $i; if ($i > hi) hi = $i }; printf "(%d-%d)", lo, hi }')
-	printf '%-7s %8.0f %15s %13s %9.1f %9.1f %13s %13s %5s %s\n' "$ph" "${M_RATE[$ph]}" "$range" "$ratio" \
-		"${M_P50[$ph]}" "${M_P99[$ph]}" "$a50" "$a99" "$lost" "${R_LEAK[$ph]}"
+	printf '%-7s %8.0f %15s %13s %9.1f %9.1f %13s %13s %5s\n' "$ph" "${M_RATE[$ph]}" "$range" "$ratio" \
+		"${M_P50[$ph]}" "${M_P99[$ph]}" "$a50" "$a99" "$lost"
 done
-echo "(lost = calls that stalled, all rounds; leaks = messages of the last latency run that"
-echo " still carried the private address at the server / the public one at the phone:"
-echo " plain and nfq do not rewrite, so they leak by design)"
+echo "(msgs/s: closed loop, both directions; latencies: paced run; add = minus plain;"
+echo " lost = calls that stalled over all rounds, a message never arrived)"
+echo
+echo "rewrite evidence, last paced run: messages with the private address at the server,"
+echo "and with the public address at the phone (plain and nfq do not rewrite: they leak)"
+for ph in $phases; do
+	printf '  %-7s %s\n' "$ph" "${R_LEAK[$ph]}"
+done
+if [ -n "${R_CPUMSG[nfq]:-}${R_CPUMSG[nfqd]:-}" ]; then
+	echo
+	echo "queue program CPU (/proc/PID/schedstat; includes the kernel work its verdicts do), medians:"
+	for ph in nfq nfqd; do
+		[ -n "${R_CPUMSG[$ph]:-}" ] || continue
+		# shellcheck disable=SC2086
+		printf '  %-7s %6.2f us/msg closed loop, %5.1f%% of a CPU at %d msgs/s\n' "$ph" \
+			"$(median ${R_CPUMSG[$ph]})" "$(median ${R_CPUPCT[$ph]})" "$RATE"
+	done
+fi
 echo
 
 # ---- memory with open dialogs -------------------------------------------
