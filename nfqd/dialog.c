@@ -41,7 +41,7 @@
 #include <strings.h>
 #include <netinet/in.h>
 
-#define DLG_MAX_STREAMS 8	/* m= lines tracked per SDP; later ones ignored */
+#define DLG_MAX_STREAMS 16	/* m= lines tracked per SDP; later ones ignored */
 #define DLG_ID_MAX 255		/* longest Call-ID / tag kept; longer: ignored */
 #define DLG_FORK_LINGER_MS 32000 /* proto dialog after a 2xx: 64*T1, late 2xx of other forks */
 
@@ -56,10 +56,13 @@ struct stream {
 	struct sn_endpoint rtp;	/* in the forward hook's view */
 };
 
+/* One side's SDP, immutable once built and shared by reference between
+ * the offer, the negotiated state and forked dialogs (a dialog stays a
+ * few hundred bytes however many m= lines the call has).  NULL: none. */
 struct sdp {
-	bool valid;
-	size_t n;
-	struct stream s[DLG_MAX_STREAMS];
+	uint32_t refs;
+	uint32_t n;
+	struct stream s[];
 };
 
 struct txn_ref {		/* which transaction carried an offer/answer */
@@ -80,8 +83,8 @@ struct dialog {
 	uint32_t invite_cseq;	/* the INVITE that created it */
 	uint64_t expires_ms;
 	bool lingering;		/* proto dialog after a 2xx: only late forks */
-	struct sdp cur[2];	/* negotiated, by side */
-	struct sdp pend;	/* offer waiting for its answer */
+	struct sdp *cur[2];	/* negotiated, by side */
+	struct sdp *pend;	/* offer waiting for its answer (pend_txn.valid) */
 	struct txn_ref pend_txn, last_offer, last_answer;
 	struct pinhole *pins;	/* pinholes this dialog holds a reference on */
 	size_t npins, cappins;
@@ -326,12 +329,32 @@ static struct sn_endpoint inside_view(const struct dialog_table *t, struct sn_en
 	return ep;
 }
 
-static void sdp_from_result(const struct dialog_table *t, enum side from,
-			    const struct rw_sip *sip, struct sdp *out)
+static void sdp_put(struct sdp *s)
 {
-	memset(out, 0, sizeof(*out));
-	out->valid = true;
-	out->n = sip->n_media < DLG_MAX_STREAMS ? sip->n_media : DLG_MAX_STREAMS;
+	if (s && --s->refs == 0)
+		free(s);
+}
+
+/* *slot = s, keeping the counts right (s may be *slot itself). */
+static void sdp_set(struct sdp **slot, struct sdp *s)
+{
+	if (s)
+		s->refs++;
+	sdp_put(*slot);
+	*slot = s;
+}
+
+/* A new SDP with one reference, or NULL when out of memory. */
+static struct sdp *sdp_from_result(const struct dialog_table *t, enum side from,
+				   const struct rw_sip *sip)
+{
+	size_t n = sip->n_media < DLG_MAX_STREAMS ? sip->n_media : DLG_MAX_STREAMS;
+	struct sdp *out = calloc(1, sizeof(*out) + n * sizeof(out->s[0]));
+
+	if (!out)
+		return NULL;
+	out->refs = 1;
+	out->n = (uint32_t)n;
 	for (size_t i = 0; i < out->n; i++) {
 		const struct rw_media *m = &sip->media[i];
 		struct stream *s = &out->s[i];
@@ -356,6 +379,7 @@ static void sdp_from_result(const struct dialog_table *t, enum side from,
 			    (m->l4proto == IPPROTO_UDP || m->l4proto == IPPROTO_TCP) &&
 			    (s->rtp.addr.family == AF_INET || s->rtp.addr.family == AF_INET6);
 	}
+	return out;
 }
 
 struct pinset {
@@ -442,8 +466,8 @@ static void dialog_apply(struct emit *e, struct dialog *d, bool refresh, const c
 	struct pinset want = { 0 };
 	struct pinhole *held;
 	size_t nheld = 0;
-	const struct sdp *in = &d->cur[INSIDE], *outs = &d->cur[OUTSIDE];
-	bool answered = d->last_answer.valid && in->valid && outs->valid;
+	const struct sdp *in = d->cur[INSIDE], *outs = d->cur[OUTSIDE];
+	bool answered = d->last_answer.valid && in && outs;
 
 	if (cap > 0 && (answered || d->pend_txn.valid)) {
 		want.p = calloc(cap, sizeof(*want.p));
@@ -455,12 +479,12 @@ static void dialog_apply(struct emit *e, struct dialog *d, bool refresh, const c
 	 * ones stay open (RFC 3264 s8: it listens on both until the answer). */
 	if (want.p && answered)
 		pins_for(t, in, outs, &want);
-	if (want.p && d->pend_txn.valid && d->pend.valid) {
+	if (want.p && d->pend_txn.valid && d->pend) {
 		if (d->pend_txn.side == INSIDE)
-			in = &d->pend;
+			in = d->pend;
 		else
-			outs = &d->pend;
-		if (in->valid && outs->valid && d->last_answer.valid)
+			outs = d->pend;
+		if (in && outs && d->last_answer.valid)
 			pins_for(t, in, outs, &want);
 	}
 	if (want.capped)
@@ -541,6 +565,18 @@ static struct dialog *dlg_new(struct dialog_table *t, const char *call_id,
 	return d;
 }
 
+static void dlg_free(struct dialog *d)
+{
+	sdp_put(d->cur[0]);
+	sdp_put(d->cur[1]);
+	sdp_put(d->pend);
+	free(d->pins);
+	free(d->call_id);
+	free(d->caller_tag);
+	free(d->callee_tag);
+	free(d);
+}
+
 /* Releases every pinhole, unlinks and frees the dialog. */
 static void dlg_end(struct emit *e, struct dialog *d, const char *why)
 {
@@ -553,11 +589,7 @@ static void dlg_end(struct emit *e, struct dialog *d, const char *why)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = d->next;
-	free(d->pins);
-	free(d->call_id);
-	free(d->caller_tag);
-	free(d->callee_tag);
-	free(d);
+	dlg_free(d);
 	t->ndialogs--;
 	t->st.dialogs_ended++;
 }
@@ -615,31 +647,33 @@ enum sdp_role { SDP_IGNORED, SDP_OFFER, SDP_ANSWER };
 static enum sdp_role on_sdp(struct dialog_table *t, struct dialog *d, uint8_t from,
 		   const struct rw_sip *sip)
 {
-	struct sdp s;
-
 	/* An ACK can only answer. */
 	bool answer_only = sip->is_request && is_method(sip, "ACK");
+	enum sdp_role role = SDP_IGNORED;
+	struct sdp *s = sdp_from_result(t, from, sip);
 
-	sdp_from_result(t, from, sip, &s);
+	if (!s)
+		return SDP_IGNORED;	/* out of memory: as if unseen */
 	if (d->pend_txn.valid && d->pend_txn.side != from) {	/* the answer */
-		d->cur[d->pend_txn.side] = d->pend;
-		d->cur[from] = s;
+		sdp_set(&d->cur[d->pend_txn.side], d->pend);
+		sdp_set(&d->cur[from], s);
+		sdp_set(&d->pend, NULL);
 		d->last_offer = d->pend_txn;
 		d->pend_txn.valid = false;
 		txn_set(&d->last_answer, from, sip);
-		return SDP_ANSWER;
+		role = SDP_ANSWER;
+	} else if (!d->pend_txn.valid && txn_same(&d->last_answer, from, sip)) {
+		sdp_set(&d->cur[from], s);	/* same answer again: 183 then 200 */
+		role = SDP_ANSWER;
+	} else if (!d->pend_txn.valid && txn_same(&d->last_offer, from, sip)) {
+		role = SDP_IGNORED;		/* retransmitted offer */
+	} else if (!answer_only) {
+		sdp_set(&d->pend, s);		/* a new offer (or one replacing its own) */
+		txn_set(&d->pend_txn, from, sip);
+		role = SDP_OFFER;
 	}
-	if (!d->pend_txn.valid && txn_same(&d->last_answer, from, sip)) {
-		d->cur[from] = s;	/* same answer again: 183 then 200 */
-		return SDP_ANSWER;
-	}
-	if (!d->pend_txn.valid && txn_same(&d->last_offer, from, sip))
-		return SDP_IGNORED;	/* retransmitted offer */
-	if (answer_only)
-		return SDP_IGNORED;
-	d->pend = s;			/* a new offer (or one replacing its own) */
-	txn_set(&d->pend_txn, from, sip);
-	return SDP_OFFER;
+	sdp_put(s);
+	return role;
 }
 
 struct msgctx {
@@ -705,9 +739,9 @@ static struct dialog *dlg_for_message(struct dialog_table *t, const struct rw_si
 		if (!d)
 			return NULL;
 		d->invite_cseq = proto->invite_cseq;
-		d->cur[0] = proto->cur[0];
-		d->cur[1] = proto->cur[1];
-		d->pend = proto->pend;
+		sdp_set(&d->cur[0], proto->cur[0]);
+		sdp_set(&d->cur[1], proto->cur[1]);
+		sdp_set(&d->pend, proto->pend);
 		d->pend_txn = proto->pend_txn;
 		d->last_offer = proto->last_offer;
 		refresh_expiry(t, d, now);
@@ -784,6 +818,7 @@ size_t dialog_on_message(struct dialog_table *t, enum rw_dir dir,
 		if (d->pend_txn.valid && d->pend_txn.in_request &&
 		    d->pend_txn.cseq == sip->cseq && !strcasecmp(d->pend_txn.method, sip->method)) {
 			d->pend_txn.valid = false;	/* offer rejected: back to the old one */
+			sdp_set(&d->pend, NULL);
 			dialog_apply(&e, d, false, "offer rejected");
 		}
 		refresh_expiry(t, d, now_ms);
@@ -885,11 +920,7 @@ void dialog_table_free(struct dialog_table *t)
 
 		for (; d; d = nx) {
 			nx = d->next;
-			free(d->pins);
-			free(d->call_id);
-			free(d->caller_tag);
-			free(d->callee_tag);
-			free(d);
+			dlg_free(d);
 		}
 	}
 	for (size_t b = 0; b < t->npbuckets; b++) {
