@@ -13,7 +13,9 @@
 #  4. what changed (expected/<name>.<dir>: status, each edit old -> new, media,
 #     mapped addresses left and where) and the --explain text
 #     (expected/<name>.<dir>.explain) match the reviewed files;
-#  5. the opposite direction undoes every edit (a request's Via and an inbound
+#  5. out, with the map as a config file and --strict: unparsable messages
+#     are dropped, all others forwarded as with --map flags;
+#  6. the opposite direction undoes every edit (a request's Via and an inbound
 #     Route excepted: only the other direction rewrites those), except where
 #     roundtrip.skip says why not.
 # Then per direction, tshark as an independent judge: each valid message,
@@ -83,6 +85,10 @@ read_args() { # file -> appends to mapargs
 	done <"$1"
 }
 read_args $here/map.args
+# the same map as nfqd.conf keys ("--map X" -> "map = X")
+for ((k = 0; k + 1 < ${#mapargs[@]}; k += 2)); do
+	echo "${mapargs[$k]#--} = ${mapargs[$((k + 1))]}"
+done >"$tmp/map.conf"
 
 # INDEX.tsv: transport hint and validity per file
 declare -A transport valid
@@ -147,6 +153,21 @@ one() { # file dir
 	if [ -n "$rt" ] && [ -z "${rtskip[$name.$dir]:-}" ]; then
 		why+=("the opposite direction does not undo the rewrite (not in roundtrip.skip):$(sed 's/^/    /; 1s/^/\n/' <<<"$rt")")
 	fi
+	# The same map from a config file, in strict mode: what the core could
+	# not parse is dropped (nothing forwarded), everything else is forwarded
+	# exactly as with --map flags.
+	if [ "$dir" = out ] && [ -f "$o.core" ] && [ ! -f $here/maps/$name.args ]; then
+		"$nfqd" rewrite --dir out --transport $t --config "$tmp/map.conf" --strict \
+			"$f" >"$o.strict" 2>"$o.serr"
+		rc=$?
+		if [ $rc -ne 0 ]; then
+			why+=("nfqd rewrite --config --strict exit $rc: $(head -c 300 "$o.serr" | tr '\n' ' ')")
+		elif grep -q '^status passthrough' "$o.rec"; then
+			[ -s "$o.strict" ] && why+=("--strict forwarded a message the core could not parse")
+		elif ! cmp -s "$o.strict" "$o.fwd"; then
+			why+=("--config --strict forwards other bytes than --map flags")
+		fi
+	fi
 	local e=$here/expected/$name.$dir
 	if [ $gen = 1 ]; then
 		cp "$o.rec" "$e"
@@ -168,7 +189,7 @@ one() { # file dir
 		local w
 		for w in "${why[@]}"; do
 			echo "FAIL: $dir $name: $w"
-		done
+		done | tee -a "$tmp/fails"
 		nfail=$((nfail + 1))
 		ret=1
 	fi
@@ -319,5 +340,9 @@ if [ $tshark_ok = 1 ] && [ ${#valid_names[@]} -gt 0 ]; then
 fi
 
 echo "# $npass passed, $nfail failed (message x direction)"
+if [ $gen = 0 ] && grep -q 'differs from tests/corpus/expected' "$tmp/fails" 2>/dev/null; then
+	echo "# the core's output changed: if that is intended, run tests/corpus/test-corpus.sh -g,"
+	echo "# review git diff tests/corpus/expected, and commit it with the core change"
+fi
 [ $gen = 1 ] && echo "# expected files written to $here/expected/: review them with git diff"
 exit $ret
