@@ -215,6 +215,16 @@ lab_sipnat_up()
 	lab_nfqd_start
 }
 
+# lab_media_pass: packets that matched a pinhole (table inet sipnat's
+# counters media4_pass + media6_pass).
+lab_media_pass()
+{
+	local n4 n6
+	n4=$(nft_counter_packets "$LAB_RT" inet sipnat media4_pass)
+	n6=$(nft_counter_packets "$LAB_RT" inet sipnat media6_pass)
+	echo $((${n4:-0} + ${n6:-0}))
+}
+
 # lab_fw_dropped: packets the example firewall's forward chain dropped.
 lab_fw_dropped()
 {

@@ -12,6 +12,8 @@ CALL_PINHOLES=${CALL_PINHOLES:-0}
 
 call_reset_counters()
 {
+	CALL_MEDIA_PASS=0
+	[ "$CALL_PINHOLES" = 1 ] && CALL_MEDIA_PASS=$(lab_media_pass)
 	ip netns exec "$LAB_IN" nft reset counters table inet lab_rx >/dev/null
 	ip netns exec "$LAB_OUT" nft reset counters table inet lab_rx >/dev/null
 }
@@ -33,6 +35,10 @@ call_pinholes_after()
 	[ "$CALL_PINHOLES" = 1 ] || return 0
 	slowwait 5 lab_pinholes_closed
 	check_eq "$1: no media pinhole left after BYE" 0 "$(lab_pinholes)"
+	# Every media packet, both ways, went through a pinhole (sipnat's
+	# counters media4_pass/media6_pass).
+	check_eq "$1: RTP packets through pinholes (counters media4_pass + media6_pass)" \
+		$((2 * LAB_PCAP_PACKETS)) $(($(lab_media_pass) - CALL_MEDIA_PASS))
 }
 
 # call_no_leak WHAT CAPTURE PUB: no mapped private address in SIP/SDP of
@@ -78,28 +84,28 @@ call_in()
 	call_no_leak "$what" "$what" "$pub"
 }
 
-# call_out WHAT: (b) the phone behind the NAT (10.0.0.10) calls a UA outside
-# (198.51.100.20:5060); RTP both ways.
+# call_out WHAT PHONE PHONE_PUB REMOTE: (b) the phone behind the NAT calls a
+# UA outside at REMOTE port 5060; RTP both ways.
 call_out()
 {
-	local what=$1 rc_uac rc_uas
+	local what=$1 phone=$2 pub=$3 remote=$4 rc_uac rc_uas
 	call_reset_counters
 	lab_capture_start "$LAB_RT" out0 "$what" || fail "$what: tshark captures on the outside link"
-	lab_uas "$LAB_OUT" "$what-uas" $LAB_CALLER 5060 $LAB_RTP_CALLER ||
-		fail "$what: outside UA listens on $LAB_CALLER:5060"
-	lab_uac "$LAB_IN" "$what-uac" $LAB_PHONE $LAB_RTP_PHONE $LAB_CALLER:5060
+	lab_uas "$LAB_OUT" "$what-uas" "$remote" 5060 $LAB_RTP_CALLER ||
+		fail "$what: outside UA listens on $remote:5060"
+	lab_uac "$LAB_IN" "$what-uac" "$phone" $LAB_RTP_PHONE "$(lab_hostport "$remote" 5060)"
 	call_pinholes_during "$what"
 	wait_pid_exit 30 "$LAB_UAC_PID"; rc_uac=$?
 	wait_pid_exit 10 "$LAB_UAS_PID"; rc_uas=$?
 	lab_capture_stop "$what"
-	check_eq "$what: call from the phone to $LAB_CALLER completes (phone sipp exit)" 0 $rc_uac
+	check_eq "$what: call from the phone to $remote completes (phone sipp exit)" 0 $rc_uac
 	check_eq "$what: call completes (outside UA sipp exit)" 0 $rc_uas
 	check_eq "$what: RTP outside UA -> phone arrives" $LAB_PCAP_PACKETS \
 		"$(lab_counter "$LAB_IN" rtp_phone)"
 	check_eq "$what: RTP phone -> outside UA arrives" $LAB_PCAP_PACKETS \
 		"$(lab_counter "$LAB_OUT" rtp_caller)"
 	call_pinholes_after "$what"
-	call_no_leak "$what" "$what" $LAB_PHONE_PUB
+	call_no_leak "$what" "$what" "$pub"
 }
 
 # call_registrar WHAT: (c) the phone registers at kamailio outside with its

@@ -5,7 +5,8 @@
 #  1. (a) A caller outside calls the server behind the NAT at
 #     203.0.113.5:5060 (10.0.0.5:5062 inside): the call completes and RTP
 #     arrives on both sides; the same over IPv6 (fd00::5 <-> 2001:db8::5).
-#  2. (b) The phone behind the NAT calls a UA outside; RTP both ways.
+#  2. (b) The phone behind the NAT calls a UA outside (IPv4 and IPv6); RTP
+#     both ways.
 #  3. (c) The phone registers at kamailio outside and is called through it.
 #  4. (d) In every case the outside link shows no mapped private address
 #     in SIP or SDP, and the SDP carries the public one.
@@ -35,7 +36,8 @@ fi
 
 call_in "in-ipv4" $LAB_SERVER $LAB_SERVER_PUB $LAB_CALLER
 call_in "in-ipv6" $LAB_SERVER6 $LAB_SERVER6_PUB $LAB_CALLER6
-call_out "out-ipv4"
+call_out "out-ipv4" $LAB_PHONE $LAB_PHONE_PUB $LAB_CALLER
+call_out "out-ipv6" $LAB_PHONE6 $LAB_PHONE6_PUB $LAB_CALLER6
 call_registrar "registrar-ipv4"
 
 n=$(lab_nfqd_status | awk '$1 == "rewritten" { print $2 }')

@@ -3,7 +3,7 @@
 # firewall (forward policy drop, nft-rules/example-static-nat.nft), sipnat's
 # rules loaded by scripts/sipnat-rules and nfqd in the router.
 #  1. (a) A call from outside to the server at 203.0.113.5:5060 (5062
-#     inside) over IPv4 and IPv6, (b) the phone calling out and (c) the
+#     inside) and (b) the phone calling out, over IPv4 and IPv6, and (c) the
 #     phone registered at kamailio and called through it each complete with
 #     RTP both ways: the media got through only because nfqd opened pinholes.
 #  2. Pinholes (sets media4/media6) exist during each call and are gone
@@ -39,7 +39,8 @@ CALL_PINHOLES=1
 
 call_in "in-ipv4" $LAB_SERVER $LAB_SERVER_PUB $LAB_CALLER
 call_in "in-ipv6" $LAB_SERVER6 $LAB_SERVER6_PUB $LAB_CALLER6
-call_out "out-ipv4"
+call_out "out-ipv4" $LAB_PHONE $LAB_PHONE_PUB $LAB_CALLER
+call_out "out-ipv6" $LAB_PHONE6 $LAB_PHONE6_PUB $LAB_CALLER6
 call_registrar "registrar-ipv4"
 
 # (e) stray media: 5 datagrams to the server's media port, no dialog open.
