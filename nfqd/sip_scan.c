@@ -77,11 +77,14 @@ static int scan_start_line(const uint8_t *msg, size_t s, size_t e, struct ss_msg
 	}
 	{
 		/* Not SIP at all unless the last word looks like "SIP/x". */
-		size_t w = e;
+		size_t w, we = e;
 
+		while (we > s && (msg[we - 1] == ' ' || msg[we - 1] == '\t'))
+			we--;
+		w = we;
 		while (w > s && msg[w - 1] != ' ' && msg[w - 1] != '\t')
 			w--;
-		if (e - w < 4 || memcmp(msg + w, "SIP/", 4) != 0)
+		if (we - w < 4 || memcmp(msg + w, "SIP/", 4) != 0)
 			return RW_R_NOT_SIP;
 	}
 	while (i < e && ss_is_token(msg[i]))
