@@ -382,6 +382,20 @@ static struct sdp *sdp_from_result(const struct dialog_table *t, enum side from,
 	return out;
 }
 
+/* With a map, an SDP may not aim a pinhole at a host the NAT does not
+ * expose: the inside party must be a mapped private address (an unmapped
+ * one has no public presence, so no media could reach it legitimately),
+ * and the outside party must not claim one of our private addresses. */
+static bool addrs_allowed(const struct dialog_table *t, const struct sn_addr *inside,
+			  const struct sn_addr *outside)
+{
+	const struct natmap *m = t->lim.map;
+
+	if (!m || m->n == 0)
+		return true;
+	return natmap_by_priv(m, inside) && !natmap_by_priv(m, outside);
+}
+
 struct pinset {
 	struct pinhole *p;
 	size_t n, cap;
@@ -428,6 +442,10 @@ static void pins_for(struct dialog_table *t, const struct sdp *in, const struct 
 		if (!a->usable || !b->usable || a->l4proto != b->l4proto ||
 		    a->rtp.addr.family != b->rtp.addr.family)
 			continue;
+		if (!addrs_allowed(t, &a->rtp.addr, &b->rtp.addr)) {
+			t->st.pins_refused_addr++;
+			continue;
+		}
 		for (uint32_t k = 0; k < a->nports || k < b->nports; k++) {
 			if (k < a->nports) {	/* outside -> inside */
 				pinset_add(t, ps, a->l4proto, &b->rtp.addr, &a->rtp.addr,

@@ -513,6 +513,20 @@ static void test_special_addresses(void **state)
 		media(&m, bad[i], 5000);
 		assert_int_equal(feed(t, RW_IN, &m, 0), 0);
 	}
+	/* an inside address the map does not expose, an outside party that
+	 * names one of our private addresses */
+	REQ(&m, "INVITE", 1, "um", "a", "");
+	media(&m, "10.0.0.77", 4000);
+	feed(t, RW_OUT, &m, 0);
+	RSP(&m, 200, "INVITE", 1, "um", "a", "b");
+	media(&m, "198.51.100.20", 5000);
+	assert_int_equal(feed(t, RW_IN, &m, 0), 0);
+	REQ(&m, "INVITE", 1, "op", "a", "");
+	media(&m, "10.0.0.5", 4000);
+	feed(t, RW_OUT, &m, 0);
+	RSP(&m, 200, "INVITE", 1, "op", "a", "b");
+	media(&m, "10.0.0.5", 5000);
+	assert_int_equal(feed(t, RW_IN, &m, 0), 0);
 	/* port 0: the stream is rejected */
 	REQ(&m, "INVITE", 1, "p0", "a", "");
 	media(&m, "10.0.0.5", 4000);
@@ -738,9 +752,10 @@ static long model_find(const struct pinhole *p)
 
 static void model_apply(size_t n)
 {
-	struct sn_addr pub;
+	struct sn_addr pub, unmapped;
 
 	sn_addr_parse(&pub, "203.0.113.5", 11);
+	sn_addr_parse(&unmapped, "10.0.0.10", 9);
 	for (size_t i = 0; i < n; i++) {
 		long k = model_find(&out[i].ph);
 
@@ -748,6 +763,8 @@ static void model_apply(size_t n)
 		assert_false(sn_addr_is_special(&out[i].ph.dst));
 		assert_false(sn_addr_equal(&out[i].ph.src, &pub));
 		assert_false(sn_addr_equal(&out[i].ph.dst, &pub));
+		assert_false(sn_addr_equal(&out[i].ph.src, &unmapped));
+		assert_false(sn_addr_equal(&out[i].ph.dst, &unmapped));
 		assert_int_not_equal(out[i].ph.dport, 0);
 		if (out[i].op == PIN_OPEN) {
 			if (k < 0) {
@@ -772,12 +789,12 @@ static void drain(struct dialog_table *t, uint64_t now)
 
 static void random_sdp(struct msg *m, enum rw_dir dir)
 {
-	static const char *in_addrs[] = { "10.0.0.5", "10.0.0.5", "10.0.0.10", "10.0.0.10",
-					  "10.0.0.5", "10.0.0.10", "203.0.113.5", "0.0.0.0" };
+	static const char *in_addrs[] = { "10.0.0.5", "10.0.0.5", "10.0.0.5", "10.0.0.10",
+					  "10.0.0.5", "10.0.0.5", "203.0.113.5", "0.0.0.0" };
 	static const char *out_addrs[] = { "198.51.100.20", "198.51.100.21", "198.51.100.20",
 					   "198.51.100.21", "198.51.100.22", "198.51.100.20",
 					   "198.51.100.22", "127.0.0.1", "203.0.113.5", "0.0.0.0",
-					   "224.0.0.1" };
+					   "10.0.0.5" };
 	size_t nm = 1 + rnd(3);
 
 	for (size_t i = 0; i < nm; i++) {
