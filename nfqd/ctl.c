@@ -21,8 +21,6 @@
 #include "conf.h"
 #include "log.h"
 
-#define PROC_QUEUE "/proc/net/netfilter/nfnetlink_queue"
-
 static int fill_addr(struct sockaddr_un *sa, const char *path)
 {
 	memset(sa, 0, sizeof(*sa));
@@ -121,7 +119,7 @@ static void reply(struct ctl *ctl, int i, struct stats *s, uint64_t now)
 	size_t len;
 
 	if (!strcmp(req, "status") || !strcmp(req, "status json")) {
-		stats_read_kernel(s, PROC_QUEUE);
+		stats_read_kernel(s, STATS_PROC_QUEUE);
 		len = stats_format(s, now, req[6] != '\0', buf, sizeof(buf));
 	} else {
 		len = (size_t)snprintf(buf, sizeof(buf), "error: unknown request\n");
@@ -154,6 +152,9 @@ static void serve(struct ctl *ctl, int i, struct stats *s, uint64_t now)
 		}
 		return;
 	}
+	/* A NUL inside would make "status\0anything" pass as "status". */
+	if (memchr(ctl->c[i].req, '\0', (size_t)(nl - ctl->c[i].req)))
+		ctl->c[i].req[0] = '\0';
 	*nl = '\0';
 	reply(ctl, i, s, now);
 }

@@ -64,6 +64,7 @@ struct daemon {
 	const struct pinhole_ops *pin;
 	void *pin_ctx;
 	uint64_t last_expire;
+	uint64_t last_kernel_check, kernel_drops_seen;
 	struct pin_intent intents[DIALOG_INTENTS_MIN];
 };
 
@@ -280,6 +281,30 @@ static void media_gauges(struct daemon *d)
 	d->st.pinholes_active = dialog_pinhole_count(d->dt);
 	dialog_get_stats(d->dt, &d->st.dlg);
 	d->st.have_dlg = true;
+}
+
+/* Once a second: did the kernel drop packets of our queue (queue full,
+ * or a message it could not deliver to us)?  A drop here means SIP lost or,
+ * with fail-open, forwarded unrewritten: worth a (rate-limited) warning. */
+static void kernel_drops_check(struct daemon *d, uint64_t now)
+{
+	uint64_t drops;
+
+	if (now - d->last_kernel_check < TICK_MS)
+		return;
+	d->last_kernel_check = now;
+	if (!stats_read_kernel(&d->st, STATS_PROC_QUEUE))
+		return;
+	drops = d->st.kernel_queue_dropped + d->st.kernel_user_dropped;
+	if (drops > d->kernel_drops_seen)
+		log_rl(&d->rl_queue, LOG_L_WARN,
+		       "queue %u: the kernel dropped %llu packets (%s) since the last check; "
+		       "totals: queue_dropped %llu, user_dropped %llu", d->conf.queue_num,
+		       (unsigned long long)(drops - d->kernel_drops_seen),
+		       d->conf.fail_closed ? "lost" : "queue full: accepted unrewritten",
+		       (unsigned long long)d->st.kernel_queue_dropped,
+		       (unsigned long long)d->st.kernel_user_dropped);
+	d->kernel_drops_seen = drops;
 }
 
 static void on_packet(void *ctx, const uint8_t *data, size_t len, struct queue_verdict *v)
@@ -518,6 +543,7 @@ static int run(struct daemon *d)
 			reload(d);
 		}
 		media_expire(d, now_ms());
+		kernel_drops_check(d, now_ms());
 		if (r <= 0)
 			continue;
 		if (pfd[0].revents & (POLLIN | POLLERR)) {

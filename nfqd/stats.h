@@ -50,6 +50,8 @@ struct stats {
 
 const char *stats_skip_name(enum stats_skip s);
 
+#define STATS_PROC_QUEUE "/proc/net/netfilter/nfnetlink_queue"
+
 /* Reads the kernel's line for queue_num from the proc file (per network
  * namespace) into s; false when absent (queue not bound). */
 bool stats_read_kernel(struct stats *s, const char *proc_path);
