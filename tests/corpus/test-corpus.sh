@@ -9,13 +9,15 @@
 #     replaced, Content-Length follows the body, a second pass changes nothing,
 #     no replacement carries an address of the side the message leaves);
 #  2. the --explain edit lines name exactly those spans and texts;
-#  3. messages INDEX.tsv calls invalid (torture-invalid, no) pass byte-identical;
-#  4. what changed (expected/<name>.<dir>: status, each edit old -> new, media,
+#  3. no Contact, Record-Route, SDP o= or c= of a parsed message keeps a
+#     mapped address of the side it leaves;
+#  4. messages INDEX.tsv calls invalid (torture-invalid, no) pass byte-identical;
+#  5. what changed (expected/<name>.<dir>: status, each edit old -> new, media,
 #     mapped addresses left and where) and the --explain text
 #     (expected/<name>.<dir>.explain) match the reviewed files;
-#  5. out, with the map as a config file and --strict: unparsable messages
+#  6. out, with the map as a config file and --strict: unparsable messages
 #     are dropped, all others forwarded as with --map flags;
-#  6. the opposite direction undoes every edit (a request's Via and an inbound
+#  7. the opposite direction undoes every edit (a request's Via and an inbound
 #     Route excepted: only the other direction rewrites those), except where
 #     roundtrip.skip says why not.
 # Then per direction, tshark as an independent judge: each valid message,
@@ -152,6 +154,15 @@ one() { # file dir
 		grep -v -E '^roundtrip kept (via|route)( |$)')
 	if [ -n "$rt" ] && [ -z "${rtskip[$name.$dir]:-}" ]; then
 		why+=("the opposite direction does not undo the rewrite (not in roundtrip.skip):$(sed 's/^/    /; 1s/^/\n/' <<<"$rt")")
+	fi
+	# Contact, Record-Route and SDP o=/c= are rewritten in both directions
+	# whatever the message: a mapped address of the side the message leaves
+	# must not survive there (other headers are the policy's call, and the
+	# expected record shows them)
+	local left
+	if ! grep -q '^status passthrough' "$o.rec"; then
+		left=$(grep -E '^left .* in (contact|m|record-route|body c=|body o=)$' "$o.rec")
+		[ -n "$left" ] && why+=("mapped address not rewritten:$(sed 's/^/    /; 1s/^/\n/' <<<"$left")")
 	fi
 	# The same map from a config file, in strict mode: what the core could
 	# not parse is dropped (nothing forwarded), everything else is forwarded
