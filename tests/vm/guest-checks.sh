@@ -8,6 +8,7 @@
 #    queue, ctnetlink expectation listing.  One PASS:/FAIL: vm/kernel/... line each.
 # 2. Every executable tests/netns/test-*.sh, each under its own timeout, reported as
 #    PASS:/FAIL:/SKIP: vm/netns/<name>; the script's own lines are indented below it.
+# 3. Then the kernel log is free of splats that did not panic (BUG:, lockdep, hung task).
 #    A failure of a scenario listed in tests/vm/xfail (with its reason) is reported
 #    as XFAIL: and does not fail the run; remove the line when it passes again.
 # Exit 1 if any line failed, else 0.  Usage: guest-checks.sh NLPROBE [SCENARIO...]
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/../.." || exit 1
 nlprobe=$1
 shift
 ret=0
-per_test=${SIPNAT_VM_TEST_TIMEOUT:-150}
+per_test=${SIPNAT_VM_TEST_TIMEOUT:-300}
 
 pass() { echo "PASS: vm/$1"; }
 fail() { echo "FAIL: vm/$1${2:+ ($2)}"; ret=1; }
@@ -103,6 +104,12 @@ check nfnetlink_cthelper in_scratch_ns bash -c userspace_helper
 check nfqa-ct in_scratch_ns "$nlprobe" queue-ct 3
 check conntrack-expect in_scratch_ns bash -c expect_list
 
+# 3. (after the scenarios) the kernel log has no splat that did not panic: BUG: lines
+#    (sleeping in atomic context, ...), lockdep, hung tasks.
+dmesg_clean() {
+	! dmesg | grep -E 'BUG:|WARNING:|Oops|general protection fault|Call Trace|INFO: task .* blocked'
+}
+
 # 2. scenarios
 [ $# -gt 0 ] || set -- tests/netns/test-*.sh
 for t in "$@"; do
@@ -127,4 +134,5 @@ for t in "$@"; do
 		;;
 	esac
 done
+check dmesg-clean dmesg_clean
 exit $ret

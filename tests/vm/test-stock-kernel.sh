@@ -7,6 +7,9 @@
 # A boot that panics, WARNs, times out or ends without its result token is a FAIL.
 # SKIP (exit 4) only when the harness cannot run at all: not root, no QEMU or no
 # Debian kernel.  Usage: test-stock-kernel.sh [tests/netns/test-x.sh...] (default: all).
+# Environment: SIPNAT_VM_SMP (vCPUs, default 2), SIPNAT_VM_TIMEOUT (the whole boot, default
+# 840 s: below run.sh's 900 so our own FAIL line is printed), SIPNAT_VM_TEST_TIMEOUT (one
+# scenario in the guest, default 300 s).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -25,7 +28,7 @@ if [ ! -x build/vm/nlprobe ] || [ tests/vm/nlprobe.c -nt build/vm/nlprobe ]; the
 fi
 
 start=$(date +%s)
-tests/vm/boot.sh --timeout "${SIPNAT_VM_TIMEOUT:-720}" -- \
+tests/vm/boot.sh --timeout "${SIPNAT_VM_TIMEOUT:-840}" --smp "${SIPNAT_VM_SMP:-2}" -- \
 	tests/vm/guest-checks.sh "$PWD/build/vm/nlprobe" "$@"
 rc=$?
 echo "vm: one boot, $(($(date +%s) - start))s"
