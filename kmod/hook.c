@@ -9,7 +9,8 @@
  * continues through the normal stack exactly as it came (nothing is written
  * before the last check), which then does the right thing for fragments,
  * options, expiring TTLs, oversized packets and unroutable destinations
- * (reassembly, ICMP errors).  Modelled on the kernel's nf_flow_table_ip.c.
+ * (reassembly, ICMP errors) and next hops it has not resolved yet.
+ * Modelled on the kernel's nf_flow_table_ip.c and ip_finish_output2().
  *
  * Runs at NF_IP_PRI_RAW_BEFORE_DEFRAG + 30 in prerouting: after raw rules
  * that run before defragmentation, before defragmentation and conntrack,
@@ -26,8 +27,10 @@
 #include <net/checksum.h>
 #include <net/dsfield.h>
 #include <net/inet_ecn.h>
+#include <net/arp.h>
 #include <net/ip.h>
 #include <net/ip6_route.h>
+#include <net/ndisc.h>
 #include <net/neighbour.h>
 #include <net/route.h>
 #include <net/xfrm.h>
@@ -172,17 +175,28 @@ static struct dst_entry *fp_route6(struct fp_net *fn, struct fp_flow *f,
 	return dst;
 }
 
-/* Hand the rewritten packet to the output device, as the flowtable does:
- * the neighbour layer adds the link-layer header.  Consumes @skb and the
+/*
+ * The neighbour the packet will go to, if it is known: an unknown or failed
+ * one sends the packet the normal path, which creates and resolves it (that
+ * allocates; we do not).  A stale one is fine: neigh_output() goes through
+ * its state machine as ip_finish_output2() would.
+ */
+static struct neighbour *fp_neigh(struct neighbour *n)
+{
+	return n && (READ_ONCE(n->nud_state) & NUD_VALID) ? n : NULL;
+}
+
+/* Hand the rewritten packet to the output device the way ip_finish_output2()
+ * does (cached link-layer header when there is one).  Consumes @skb and the
  * reference on @dst. */
-static void fp_xmit(struct sk_buff *skb, struct dst_entry *dst, int table, const void *nexthop)
+static void fp_xmit(struct sk_buff *skb, struct dst_entry *dst, struct neighbour *n)
 {
 	skb_dst_drop(skb);
 	/* A receive timestamp must not pass for a departure time (fq). */
 	skb_clear_tstamp(skb);
 	skb->dev = dst->dev;
 	skb_dst_set(skb, dst);
-	neigh_xmit(table, dst->dev, nexthop, skb);
+	neigh_output(n, skb, false);
 }
 
 unsigned int fp_hook_ipv4(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)
@@ -192,6 +206,7 @@ unsigned int fp_hook_ipv4(void *priv, struct sk_buff *skb, const struct nf_hook_
 	struct fp_net *fn = priv;
 	union nf_inet_addr saddr, daddr;
 	u8 rtpbuf[FP_RTP_HDR_LEN];
+	struct neighbour *neigh;
 	struct net_device *dev;
 	struct fp_flow *f;
 	struct udphdr *uh;
@@ -221,8 +236,11 @@ unsigned int fp_hook_ipv4(void *priv, struct sk_buff *skb, const struct nf_hook_
 	if (!rt)
 		return NF_ACCEPT;
 	dev = rt->dst.dev;
+	nexthop = rt_nexthop(rt, f->cfg.has_new_daddr ? f->cfg.new_daddr.ip : iph->daddr);
+	neigh = fp_neigh(__ipv4_neigh_lookup_noref(dev, (__force u32)nexthop));
 	/* Too big: the normal path fragments or sends "fragmentation needed". */
-	if (skb->len > dst_mtu(&rt->dst) || skb_headroom(skb) < LL_RESERVED_SPACE(dev)) {
+	if (!neigh || skb->len > dst_mtu(&rt->dst) ||
+	    skb_headroom(skb) < LL_RESERVED_SPACE(dev)) {
 		ip_rt_put(rt);
 		return NF_ACCEPT;
 	}
@@ -240,8 +258,7 @@ unsigned int fp_hook_ipv4(void *priv, struct sk_buff *skb, const struct nf_hook_
 	ip_decrease_ttl(iph);
 	fp_flow_seen(f, skb->len, rtp, FP_RTP_HDR_LEN);
 
-	nexthop = rt_nexthop(rt, iph->daddr);
-	fp_xmit(skb, &rt->dst, NEIGH_ARP_TABLE, &nexthop);
+	fp_xmit(skb, &rt->dst, neigh);
 	return NF_STOLEN;
 }
 
@@ -253,6 +270,7 @@ unsigned int fp_hook_ipv6(void *priv, struct sk_buff *skb, const struct nf_hook_
 	union nf_inet_addr saddr, daddr;
 	u8 rtpbuf[FP_RTP_HDR_LEN];
 	const struct in6_addr *nexthop;
+	struct neighbour *neigh;
 	struct ipv6hdr *ip6h;
 	struct dst_entry *dst;
 	struct fp_flow *f;
@@ -279,7 +297,11 @@ unsigned int fp_hook_ipv6(void *priv, struct sk_buff *skb, const struct nf_hook_
 	dst = fp_route6(fn, f, &ip6h->daddr);
 	if (!dst)
 		return NF_ACCEPT;
-	if (skb->len > dst_mtu(dst) || skb_headroom(skb) < LL_RESERVED_SPACE(dst->dev)) {
+	nexthop = rt6_nexthop((struct rt6_info *)dst,
+			      f->cfg.has_new_daddr ? &f->cfg.new_daddr.in6 : &ip6h->daddr);
+	neigh = fp_neigh(__ipv6_neigh_lookup_noref(dst->dev, nexthop));
+	if (!neigh || skb->len > dst_mtu(dst) ||
+	    skb_headroom(skb) < LL_RESERVED_SPACE(dst->dev)) {
 		dst_release(dst);
 		return NF_ACCEPT;
 	}
@@ -296,8 +318,6 @@ unsigned int fp_hook_ipv6(void *priv, struct sk_buff *skb, const struct nf_hook_
 	ip6h->hop_limit--;
 	fp_flow_seen(f, skb->len, rtp, FP_RTP_HDR_LEN);
 
-	/* nexthop may point into dst, which the skb keeps alive. */
-	nexthop = rt6_nexthop((struct rt6_info *)dst, &ip6h->daddr);
-	fp_xmit(skb, dst, NEIGH_ND_TABLE, nexthop);
+	fp_xmit(skb, dst, neigh);
 	return NF_STOLEN;
 }

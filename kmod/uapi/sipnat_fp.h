@@ -7,8 +7,9 @@
  * addresses and ports, decrements the TTL / hop limit, routes and transmits
  * the packet itself.  Packets it does not match, and matched packets it has
  * any doubt about (fragment, IP options or IPv6 extension headers, TTL <= 1,
- * larger than the route's MTU, GSO, no unicast route, shared or non-linear
- * headers), continue on the normal path untouched.  Forwarded packets skip
+ * larger than the route's MTU, GSO, no unicast route, a next hop without a
+ * neighbour entry yet, shared or non-linear headers), continue on the normal
+ * path untouched.  Forwarded packets skip
  * conntrack and the forward and postrouting hooks, like an nft flowtable.
  *
  * The hook runs in prerouting at priority -420 (after raw rules placed

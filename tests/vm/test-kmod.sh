@@ -168,6 +168,9 @@ check_eq "DSCP: value at the receiver" "dscp=46" "$(echo "$r" | tr ' ' '\n' | gr
 fp del "$ds" >/dev/null
 
 # ---- 1b. IPv6 --------------------------------------------------------------
+# The fast path never resolves a next hop itself (that allocates); the
+# router learns the provider's address first, as earlier media would do.
+ip netns exec "$router" ping -6 -c1 -W2 fd00:2::2 >/dev/null 2>&1
 out6=$(fp add "match=[fd00:2::2]:30000" "src=[fd00:1::2]:4000" "snat=[fd00:2::1]:4100")
 recv_start "$prov" pb 30000 o6
 send "$phone" fd00:1::2 4000 fd00:2::2 30000 --count 10
