@@ -1,9 +1,9 @@
 /* dialog.c - SIP dialogs, SDP offer/answer per m= line, and the media
  * pinholes that follow from them (see dialog.h).
  *
- * Owns: the dialog table, the table of pinholes with a reference count
- * each (two dialogs may want the same pinhole; closing one must not cut
- * the other), and the intents that keep the kernel in step with it.
+ * Owns: the dialog table, offer/answer state, and which pinholes each
+ * dialog holds; pintable.c counts the references (two dialogs may want
+ * the same pinhole) and turns them into intents.
  * Must not: make kernel calls, read the clock, or look at message bytes;
  * everything comes from struct rw_result and now_ms.
  *
@@ -33,6 +33,7 @@
  * already counts (RFC 3264 s8: it must be ready to receive on it).
  */
 #include "dialog.h"
+#include "pintable.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -90,24 +91,12 @@ struct dialog {
 	size_t npins, cappins;
 };
 
-struct pin_node {
-	struct pin_node *next;	/* bucket chain */
-	struct pin_node *qnext;	/* pending queue */
-	struct pinhole ph;	/* timeout_s 0: not part of the key */
-	uint32_t refs;
-	bool in_kernel;		/* an open was emitted and no close since */
-	bool queued;
-};
-
 struct dialog_table {
 	struct dialog_limits lim;
 	struct dialog **dbuckets;
 	size_t ndbuckets;
 	size_t ndialogs;
-	struct pin_node **pbuckets;
-	size_t npbuckets;
-	size_t npins;		/* distinct pinholes with refs > 0 */
-	struct pin_node *qhead, *qtail;	/* intents that did not fit in out[] */
+	struct pintable *pins;
 	uint64_t next_due;	/* no dialog expires before this */
 	struct dialog_stats st;
 };
@@ -115,9 +104,7 @@ struct dialog_table {
 /* Where intents go during one call. */
 struct emit {
 	struct dialog_table *t;
-	struct pin_intent *out;
-	size_t max, n;
-	uint32_t timeout_s;
+	struct pin_emit pe;
 };
 
 /* ---- hashing ---------------------------------------------------------- */
@@ -126,8 +113,8 @@ static uint32_t fnv1a(const void *p, size_t len, uint32_t h)
 {
 	const uint8_t *b = p;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= b[i];
+	for (size_t k = 0; k < len; k++) {
+		h ^= b[k];
 		h *= 16777619u;
 	}
 	return h;
@@ -140,170 +127,6 @@ static size_t pow2_at_least(size_t n, size_t lo, size_t hi)
 	while (v < n && v < hi)
 		v <<= 1;
 	return v;
-}
-
-static size_t addr_len(const struct sn_addr *a)
-{
-	return a->family == AF_INET ? 4 : a->family == AF_INET6 ? 16 : 0;
-}
-
-static bool pin_equal(const struct pinhole *a, const struct pinhole *b)
-{
-	return a->l4proto == b->l4proto && a->dport == b->dport &&
-	       sn_addr_equal(&a->src, &b->src) && sn_addr_equal(&a->dst, &b->dst);
-}
-
-static uint32_t pin_hash(const struct pinhole *p)
-{
-	uint32_t h = 2166136261u;
-
-	h = fnv1a(&p->l4proto, 1, h);
-	h = fnv1a(&p->dport, 2, h);
-	h = fnv1a(p->src.u.bytes, addr_len(&p->src), h);
-	return fnv1a(p->dst.u.bytes, addr_len(&p->dst), h);
-}
-
-/* ---- the pinhole table: reference counts and the pending queue ------- */
-
-static bool emit_one(struct emit *e, enum pin_op op, const struct pinhole *ph,
-		     const char *why)
-{
-	struct pin_intent *pi;
-
-	if (e->n >= e->max)
-		return false;
-	pi = &e->out[e->n++];
-	memset(pi, 0, sizeof(*pi));
-	pi->op = op;
-	pi->ph = *ph;
-	pi->ph.timeout_s = op == PIN_OPEN ? e->timeout_s : 0;
-	pi->why = why;
-	return true;
-}
-
-static void pin_enqueue(struct dialog_table *t, struct pin_node *n)
-{
-	if (n->queued)
-		return;
-	n->queued = true;
-	n->qnext = NULL;
-	if (t->qtail)
-		t->qtail->qnext = n;
-	else
-		t->qhead = n;
-	t->qtail = n;
-	t->st.intents_deferred++;
-}
-
-static void pin_unlink_free(struct dialog_table *t, struct pin_node *n)
-{
-	struct pin_node **pp = &t->pbuckets[pin_hash(&n->ph) & (t->npbuckets - 1)];
-
-	while (*pp && *pp != n)
-		pp = &(*pp)->next;
-	if (*pp)
-		*pp = n->next;
-	free(n);
-}
-
-/* Brings the kernel's view of one pinhole in line with its count, or
- * queues it when out[] is full.  Frees nodes nobody needs any more. */
-static void pin_sync(struct emit *e, struct pin_node *n, const char *why)
-{
-	struct dialog_table *t = e->t;
-
-	if (n->refs > 0 && !n->in_kernel) {
-		if (emit_one(e, PIN_OPEN, &n->ph, why)) {
-			n->in_kernel = true;
-			t->st.pins_opened++;
-		} else {
-			pin_enqueue(t, n);
-		}
-	} else if (n->refs == 0 && n->in_kernel) {
-		if (emit_one(e, PIN_CLOSE, &n->ph, why)) {
-			n->in_kernel = false;
-			t->st.pins_closed++;
-		} else {
-			pin_enqueue(t, n);
-		}
-	}
-	if (n->refs == 0 && !n->in_kernel && !n->queued)
-		pin_unlink_free(t, n);
-}
-
-static void flush_queue(struct emit *e)
-{
-	struct dialog_table *t = e->t;
-
-	while (t->qhead && e->n < e->max) {
-		struct pin_node *n = t->qhead;
-
-		t->qhead = n->qnext;
-		if (!t->qhead)
-			t->qtail = NULL;
-		n->queued = false;
-		pin_sync(e, n, n->refs ? "deferred" : "deferred close");
-	}
-}
-
-static struct pin_node *pin_find(struct dialog_table *t, const struct pinhole *ph)
-{
-	struct pin_node *n = t->pbuckets[pin_hash(ph) & (t->npbuckets - 1)];
-
-	while (n && !pin_equal(&n->ph, ph))
-		n = n->next;
-	return n;
-}
-
-/* Takes a reference; false when the table is full (nothing taken). */
-static bool pin_ref(struct emit *e, const struct pinhole *ph, const char *why)
-{
-	struct dialog_table *t = e->t;
-	struct pin_node *n = pin_find(t, ph);
-
-	if (!n) {
-		size_t b;
-
-		if (t->npins >= t->lim.max_pinholes)
-			return false;
-		n = calloc(1, sizeof(*n));
-		if (!n)
-			return false;
-		n->ph = *ph;
-		n->ph.timeout_s = 0;
-		b = pin_hash(ph) & (t->npbuckets - 1);
-		n->next = t->pbuckets[b];
-		t->pbuckets[b] = n;
-	}
-	if (n->refs == UINT32_MAX)
-		return false;
-	if (n->refs++ == 0)
-		t->npins++;
-	if (n->in_kernel && !n->queued)
-		emit_one(e, PIN_OPEN, &n->ph, why);	/* another dialog's: refresh */
-	pin_sync(e, n, why);
-	return true;
-}
-
-static void pin_unref(struct emit *e, const struct pinhole *ph, const char *why)
-{
-	struct pin_node *n = pin_find(e->t, ph);
-
-	if (!n || n->refs == 0)
-		return;
-	if (--n->refs == 0)
-		e->t->npins--;
-	pin_sync(e, n, why);
-}
-
-/* Re-emits an open for a pinhole already in the kernel, so its element
- * timeout starts again.  Best effort: skipped when out[] is full. */
-static void pin_refresh(struct emit *e, const struct pinhole *ph, const char *why)
-{
-	struct pin_node *n = pin_find(e->t, ph);
-
-	if (n && n->in_kernel && !n->queued)
-		emit_one(e, PIN_OPEN, &n->ph, why);
 }
 
 /* ---- turning SDP into streams and pinholes --------------------------- */
@@ -420,7 +243,7 @@ static void pinset_add(struct dialog_table *t, struct pinset *ps, uint8_t proto,
 	ph.dst = *dst;
 	ph.dport = (uint16_t)dport;
 	for (size_t i = 0; i < ps->n; i++)
-		if (pin_equal(&ps->p[i], &ph))
+		if (pinhole_equal(&ps->p[i], &ph))
 			return;
 	if (ps->n >= ps->cap) {
 		ps->capped = true;
@@ -470,7 +293,7 @@ static void pins_for(struct dialog_table *t, const struct sdp *in, const struct 
 static bool has_pin(const struct pinhole *v, size_t n, const struct pinhole *ph)
 {
 	for (size_t i = 0; i < n; i++)
-		if (pin_equal(&v[i], ph))
+		if (pinhole_equal(&v[i], ph))
 			return true;
 	return false;
 }
@@ -514,13 +337,13 @@ static void dialog_apply(struct emit *e, struct dialog *d, bool refresh, const c
 	}
 	for (size_t i = 0; i < d->npins; i++)
 		if (!has_pin(want.p, want.n, &d->pins[i]))
-			pin_unref(e, &d->pins[i], why);
+			pintable_unref(e->t->pins, &e->pe, &d->pins[i], why);
 	for (size_t i = 0; i < want.n; i++) {
 		if (has_pin(d->pins, d->npins, &want.p[i])) {
 			held[nheld++] = want.p[i];
 			if (refresh)
-				pin_refresh(e, &want.p[i], why);
-		} else if (pin_ref(e, &want.p[i], why)) {
+				pintable_refresh(e->t->pins, &e->pe, &want.p[i], why);
+		} else if (pintable_ref(e->t->pins, &e->pe, &want.p[i], why)) {
 			held[nheld++] = want.p[i];
 		} else {
 			t->st.pins_refused_cap++;
@@ -602,7 +425,7 @@ static void dlg_end(struct emit *e, struct dialog *d, const char *why)
 	struct dialog **pp = dbucket(t, d->call_id);
 
 	for (size_t i = 0; i < d->npins; i++)
-		pin_unref(e, &d->pins[i], why);
+		pintable_unref(e->t->pins, &e->pe, &d->pins[i], why);
 	while (*pp && *pp != d)
 		pp = &(*pp)->next;
 	if (*pp)
@@ -694,12 +517,6 @@ static enum sdp_role on_sdp(struct dialog_table *t, struct dialog *d, uint8_t fr
 	return role;
 }
 
-struct msgctx {
-	const struct rw_sip *sip;
-	uint8_t sender;
-	const char *why;
-};
-
 static void refresh_expiry(struct dialog_table *t, struct dialog *d, uint64_t now)
 {
 	uint64_t s = d->state == D_CONFIRMED ? t->lim.session_timeout_s : t->lim.setup_timeout_s;
@@ -781,8 +598,8 @@ size_t dialog_on_message(struct dialog_table *t, enum rw_dir dir,
 			 const struct rw_result *r, uint64_t now_ms,
 			 struct pin_intent *out, size_t max)
 {
-	struct emit e = { .t = t, .out = out, .max = out ? max : 0,
-			  .timeout_s = t->lim.media_timeout_s };
+	struct emit e = { .t = t, .pe = { .out = out, .max = out ? max : 0,
+					  .timeout_s = t->lim.media_timeout_s } };
 	struct rw_sip sipv = r->sip;
 	const struct rw_sip *sip = &sipv;
 	uint8_t sender = dir == RW_OUT ? INSIDE : OUTSIDE;
@@ -793,12 +610,12 @@ size_t dialog_on_message(struct dialog_table *t, enum rw_dir dir,
 		sipv.from_tag = "";
 	if (!sipv.to_tag)
 		sipv.to_tag = "";
-	flush_queue(&e);
+	pintable_flush(t->pins, &e.pe);
 	if ((r->status != RW_REWRITTEN && r->status != RW_UNCHANGED) ||
 	    !id_ok(sip->call_id, false) || !id_ok(sip->from_tag, true) ||
 	    !id_ok(sip->to_tag, true) || (sip->n_media && !sip->media)) {
 		t->st.ignored++;
-		return e.n;
+		return e.pe.n;
 	}
 
 	/* CANCEL of an INVITE (no To-tag): every early dialog of it ends. */
@@ -806,18 +623,18 @@ size_t dialog_on_message(struct dialog_table *t, enum rw_dir dir,
 		if (!sip->to_tag[0])
 			end_early(&e, sip->call_id, sip->from_tag, sender, sip->cseq,
 				  NULL, true, "cancel");
-		return e.n;
+		return e.pe.n;
 	}
 
 	d = dlg_for_message(t, sip, sender, now_ms);
 	if (!d) {
 		t->st.ignored++;
-		return e.n;
+		return e.pe.n;
 	}
 
 	if (sip->is_request && is_method(sip, "BYE")) {
 		dlg_end(&e, d, "bye");
-		return e.n;
+		return e.pe.n;
 	}
 
 	if (!sip->is_request && sip->status >= 300) {
@@ -827,11 +644,11 @@ size_t dialog_on_message(struct dialog_table *t, enum rw_dir dir,
 		if (initial) {	/* non-2xx final: all early dialogs of it end */
 			end_early(&e, d->call_id, d->caller_tag, d->caller_side,
 				  d->invite_cseq, NULL, true, "failure");
-			return e.n;
+			return e.pe.n;
 		}
 		if (d->state == D_CONFIRMED && (sip->status == 481 || sip->status == 408)) {
 			dlg_end(&e, d, "dialog gone");	/* RFC 3261 12.2.1.2 */
-			return e.n;
+			return e.pe.n;
 		}
 		if (d->pend_txn.valid && d->pend_txn.in_request &&
 		    d->pend_txn.cseq == sip->cseq && !strcasecmp(d->pend_txn.method, sip->method)) {
@@ -840,7 +657,7 @@ size_t dialog_on_message(struct dialog_table *t, enum rw_dir dir,
 			dialog_apply(&e, d, false, "offer rejected");
 		}
 		refresh_expiry(t, d, now_ms);
-		return e.n;
+		return e.pe.n;
 	}
 
 	if (sip->has_sdp) {
@@ -877,19 +694,19 @@ size_t dialog_on_message(struct dialog_table *t, enum rw_dir dir,
 	refresh_expiry(t, d, now_ms);
 	if (d->expires_ms < t->next_due)
 		t->next_due = d->expires_ms;
-	return e.n;
+	return e.pe.n;
 }
 
 size_t dialog_expire(struct dialog_table *t, uint64_t now_ms,
 		     struct pin_intent *out, size_t max)
 {
-	struct emit e = { .t = t, .out = out, .max = out ? max : 0,
-			  .timeout_s = t->lim.media_timeout_s };
+	struct emit e = { .t = t, .pe = { .out = out, .max = out ? max : 0,
+					  .timeout_s = t->lim.media_timeout_s } };
 	uint64_t next = UINT64_MAX;
 
-	flush_queue(&e);
+	pintable_flush(t->pins, &e.pe);
 	if (now_ms < t->next_due)
-		return e.n;
+		return e.pe.n;
 	for (size_t b = 0; b < t->ndbuckets; b++) {
 		struct dialog *d = t->dbuckets[b], *nx;
 
@@ -904,7 +721,7 @@ size_t dialog_expire(struct dialog_table *t, uint64_t now_ms,
 		}
 	}
 	t->next_due = next;
-	return e.n;
+	return e.pe.n;
 }
 
 struct dialog_table *dialog_table_new(const struct dialog_limits *lim)
@@ -915,12 +732,11 @@ struct dialog_table *dialog_table_new(const struct dialog_limits *lim)
 		return NULL;
 	t->lim = *lim;
 	t->ndbuckets = pow2_at_least(lim->max_dialogs / 2, 64, 1u << 18);
-	t->npbuckets = pow2_at_least(lim->max_pinholes / 2, 64, 1u << 20);
 	t->dbuckets = calloc(t->ndbuckets, sizeof(*t->dbuckets));
-	t->pbuckets = calloc(t->npbuckets, sizeof(*t->pbuckets));
-	if (!t->dbuckets || !t->pbuckets) {
+	t->pins = pintable_new(lim->max_pinholes);
+	if (!t->dbuckets || !t->pins) {
 		free(t->dbuckets);
-		free(t->pbuckets);
+		pintable_free(t->pins);
 		free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -941,16 +757,8 @@ void dialog_table_free(struct dialog_table *t)
 			dlg_free(d);
 		}
 	}
-	for (size_t b = 0; b < t->npbuckets; b++) {
-		struct pin_node *n = t->pbuckets[b], *nx;
-
-		for (; n; n = nx) {
-			nx = n->next;
-			free(n);
-		}
-	}
 	free(t->dbuckets);
-	free(t->pbuckets);
+	pintable_free(t->pins);
 	free(t);
 }
 
@@ -961,10 +769,16 @@ size_t dialog_count(const struct dialog_table *t)
 
 size_t dialog_pinhole_count(const struct dialog_table *t)
 {
-	return t->npins;
+	return pintable_count(t->pins);
 }
 
 void dialog_get_stats(const struct dialog_table *t, struct dialog_stats *st)
 {
+	struct pintable_stats ps;
+
+	pintable_get_stats(t->pins, &ps);
 	*st = t->st;
+	st->pins_opened = ps.opened;
+	st->pins_closed = ps.closed;
+	st->intents_deferred = ps.deferred;
 }
