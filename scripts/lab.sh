@@ -294,11 +294,12 @@ lab_hostport()
 
 # lab_uas NS NAME IP PORT RTP_PORT [SDP_IP [CONTACT_HOST]]: a UAS answering
 # one call; SDP_IP and CONTACT_HOST (HOST:PORT) default to its own address.
+# LAB_UAS_XML / LAB_UAC_XML pick another scenario of peers/ (default uas, uac).
 lab_uas()
 {
 	local ns=$1 name=$2 ip=$3 port=$4 rtp=$5 sdp=${6:-$3}
 	local contact=${7:-$(lab_hostport "$3" "$4")}
-	lab_sipp "$ns" "$name" -sf "$(lab_scenario uas)" -i "$ip" -p "$port" \
+	lab_sipp "$ns" "$name" -sf "$(lab_scenario "${LAB_UAS_XML:-uas}")" -i "$ip" -p "$port" \
 		-mi "$ip" -mp "$rtp" -key sdp_ip "$sdp" -key contact_host "$contact"
 	LAB_UAS_PID=$LAB_PID
 	wait_udp_listen "$ns" "$ip" "$port"
@@ -309,7 +310,7 @@ lab_uas()
 lab_uac()
 {
 	local ns=$1 name=$2 ip=$3 rtp=$4 target=$5 sdp=${6:-$3} svc=${7:-service}
-	lab_sipp "$ns" "$name" -sf "$(lab_scenario uac)" -i "$ip" -p 5060 \
+	lab_sipp "$ns" "$name" -sf "$(lab_scenario "${LAB_UAC_XML:-uac}")" -i "$ip" -p 5060 \
 		-mi "$ip" -mp "$rtp" -key sdp_ip "$sdp" -s "$svc" "$target"
 	LAB_UAC_PID=$LAB_PID
 }
@@ -349,7 +350,7 @@ lab_capture_start()
 	ip netns exec "$ns" tshark -q -n -i "$ifc" -a duration:120 -w "$f" \
 		>"$LAB_DIR/$name.tshark.log" 2>&1 &
 	printf -v "$v" '%s' "$! $probe_ns $probe_dst"
-	slowwait 10 grep -q "Capturing on" "$LAB_DIR/$name.tshark.log" || return 1
+	slowwait 20 grep -q "Capturing on" "$LAB_DIR/$name.tshark.log" || return 1
 	slowwait 10 lab_capture_probe "$f" "$probe_ns" "$probe_dst" 56
 }
 

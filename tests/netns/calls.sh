@@ -142,3 +142,30 @@ call_registrar()
 	kill -TERM "$LAB_KAMAILIO_PID" 2>/dev/null
 	wait_pid_exit 5 "$LAB_KAMAILIO_PID" >/dev/null 2>&1
 }
+
+# call_rejected WHAT: the caller outside calls the server, which answers
+# with early media (183 with SDP, RTP to the caller) and then rejects the
+# call (486); the pinholes opened for the early media must close.
+call_rejected()
+{
+	local what=$1 rc_uac rc_uas
+	call_reset_counters
+	lab_capture_start "$LAB_RT" out0 "$what" || fail "$what: tshark captures on the outside link"
+	LAB_UAS_XML=uas-early-reject lab_uas "$LAB_IN" "$what-uas" $LAB_SERVER $LAB_SERVER_PORT \
+		$LAB_RTP_SERVER || fail "$what: server listens on $LAB_SERVER:$LAB_SERVER_PORT"
+	LAB_UAC_XML=uac-rejected lab_uac "$LAB_OUT" "$what-uac" $LAB_CALLER $LAB_RTP_CALLER \
+		$LAB_SERVER_PUB:$LAB_SERVER_PUB_PORT
+	call_pinholes_during "$what"
+	wait_pid_exit 30 "$LAB_UAC_PID"; rc_uac=$?
+	wait_pid_exit 10 "$LAB_UAS_PID"; rc_uas=$?
+	lab_capture_stop "$what"
+	check_eq "$what: 183 with early media, then 486 (caller sipp exit)" 0 $rc_uac
+	check_eq "$what: 183 with early media, then 486 (server sipp exit)" 0 $rc_uas
+	check_eq "$what: early media server -> caller arrives" $LAB_PCAP_PACKETS \
+		"$(lab_counter "$LAB_OUT" rtp_caller)"
+	if [ "$CALL_PINHOLES" = 1 ]; then
+		slowwait 5 lab_pinholes_closed
+		check_eq "$what: no media pinhole left after the 486" 0 "$(lab_pinholes)"
+	fi
+	call_no_leak "$what" "$what" $LAB_SERVER_PUB
+}

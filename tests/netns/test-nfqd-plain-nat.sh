@@ -8,7 +8,8 @@
 #  2. (b) The phone behind the NAT calls a UA outside (IPv4 and IPv6); RTP
 #     both ways.
 #  3. (c) The phone registers at kamailio outside and is called through it.
-#  4. (d) In every case the outside link shows no mapped private address
+#  4. A call answered with early media (183 + SDP), then rejected (486).
+#  5. (d) In every case the outside link shows no mapped private address
 #     in SIP or SDP, and the SDP carries the public one.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,6 +40,7 @@ call_in "in-ipv6" $LAB_SERVER6 $LAB_SERVER6_PUB $LAB_CALLER6
 call_out "out-ipv4" $LAB_PHONE $LAB_PHONE_PUB $LAB_CALLER
 call_out "out-ipv6" $LAB_PHONE6 $LAB_PHONE6_PUB $LAB_CALLER6
 call_registrar "registrar-ipv4"
+call_rejected "rejected-ipv4"
 
 n=$(lab_nfqd_status | awk '$1 == "rewritten" { print $2 }')
 check_ge "nfqd status counts rewritten messages" 8 "$n"

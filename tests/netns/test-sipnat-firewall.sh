@@ -9,6 +9,8 @@
 #  2. Pinholes (sets media4/media6) exist during each call and are gone
 #     after its BYE.
 #  3. (d) No mapped private address in SIP/SDP on the outside link.
+#     A call answered with early media (183 + SDP) and then rejected (486)
+#     gets its early media through, and its pinholes close with the 486.
 #  4. (e) Media to a port no dialog opened is dropped by the firewall (its
 #     counter "dropped" grows by exactly the packets sent; none arrive).
 #  5. Control: with nfqd running but opening no pinholes (media-backend
@@ -42,6 +44,7 @@ call_in "in-ipv6" $LAB_SERVER6 $LAB_SERVER6_PUB $LAB_CALLER6
 call_out "out-ipv4" $LAB_PHONE $LAB_PHONE_PUB $LAB_CALLER
 call_out "out-ipv6" $LAB_PHONE6 $LAB_PHONE6_PUB $LAB_CALLER6
 call_registrar "registrar-ipv4"
+call_rejected "rejected-ipv4"
 
 # (e) stray media: 5 datagrams to the server's media port, no dialog open.
 call_reset_counters
