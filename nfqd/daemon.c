@@ -515,10 +515,9 @@ static int run(struct daemon *d)
 		arena_free(&d->arena);
 		return 1;
 	}
-	/* We hold the queue, so no other nfqd does: pinholes left in the
-	 * sets belong to a previous run's dialogs, which nobody tracks now. */
-	if (d->pin && d->pin->flush(d->pin_ctx))
-		log_warn("pinholes: flushing old elements: %s", strerror(errno));
+	/* Pinholes a crashed nfqd left stay: calls in progress keep their
+	 * media, and each closes by itself once its media stops
+	 * (media-timeout).  A clean exit flushes. */
 	d->st.start_ms = now_ms();
 	d->st.queue_num = d->conf.queue_num;
 	log_info("queue %u bound (%s), %zu map entries, pinholes: %s, control socket %s",

@@ -289,6 +289,10 @@ sys.stdout.buffer.write(head + b"\r\n\r\n" + body)
 ' "$W/in.4.sip" >"$W/big.sip"
 exchange big in 4
 
+# Not SIP at all: forwarded unchanged (not strict) and counted.
+printf 'hello, this is not SIP\r\n' >"$W/junk.sip"
+exchange junk in 4
+
 # 2. counters
 seen=$(status_value seen)
 check_ge "nfqd status: seen counts the queued packets" 5 "$seen"
@@ -301,6 +305,7 @@ check_eq "nfqd status: pinholes-opened counts the elements added" $((${pins4_ope
 check_eq "nfqd status: pinholes-closed counts the BYE's" "${pins4_open:-0}" \
 	"$(status_value pinholes-closed)"
 check_ge "nfqd status: dialogs-active counts the open IPv6 call" 1 "$(status_value dialogs-active)"
+check_eq "nfqd status: passthrough-not-sip counts the junk" 1 "$(status_value passthrough-not-sip)"
 json=$(ip netns exec "$LAB_RT" "$NFQD" status --json --control-socket "$SOCK")
 jseen=$(echo "$json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["seen"])' 2>/dev/null)
 check_eq "nfqd status --json is JSON with the same counter" "$seen" "$jseen"
@@ -340,6 +345,34 @@ start_nfqd || fail "nfqd restarts"
 kill -KILL $NFQD_PID
 wait $NFQD_PID 2>/dev/null
 EXPECT_UNCHANGED=1 exchange in.4 in 4
+
+# strict drops what is not SIP; dialog timeouts close pinholes.
+start_nfqd --strict --setup-timeout 1 || fail "nfqd starts with --strict --setup-timeout 1"
+rm -f "$W/junk.got"
+recv_one "$LAB_IN" $LAB_SERVER $LAB_SERVER_PORT "$W/junk.got"
+send_one "$LAB_OUT" $LAB_CALLER 5060 $LAB_SERVER_PUB $LAB_SERVER_PUB_PORT "$W/junk.sip"
+wait_pid_exit 10 $RECV_PID
+if [ -e "$W/junk.got" ]; then
+	fail "strict: a message that is not SIP is dropped"
+else
+	pass "strict: a message that is not SIP is dropped"
+fi
+check_eq "strict: nfqd status counts it as dropped" 1 "$(status_value dropped)"
+sed 's|^SIP/2.0 200 OK|SIP/2.0 183 Session Progress|' "$W/out.4.sip" >"$W/ringing.sip"
+exchange in.4 in 4
+exchange ringing out 4
+pins4=$(nft_set_elements "$LAB_RT" inet sipnat media4)
+check_ge "timeouts: an early answer (183) opens pinholes" 2 "$pins4"
+media4_empty() { [ "$(nft_set_elements "$LAB_RT" inet sipnat media4)" = 0 ]; }
+if slowwait 6 media4_empty; then
+	pass "timeouts: setup-timeout closes the pinholes of an unanswered call"
+else
+	fail "timeouts: setup-timeout closes the pinholes of an unanswered call"
+fi
+check_eq "timeouts: nfqd status counts them as expired" "$pins4" \
+	"$(status_value pinholes-expired)"
+kill -TERM $NFQD_PID
+wait_pid_exit 5 $NFQD_PID
 
 if [ $ret -ne 0 ]; then
 	echo "---- nfqd log" >&2
