@@ -9,7 +9,9 @@ int sn_addr_parse(struct sn_addr *a, const char *s, size_t len)
 {
 	char buf[INET6_ADDRSTRLEN];
 
-	if (len == 0 || len >= sizeof(buf))
+	/* inet_pton stops at a NUL: "10.0.0.5\0junk" must not pass as an
+	 * address (a wire field holding one would be replaced whole). */
+	if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len))
 		return -1;
 	memcpy(buf, s, len);
 	buf[len] = '\0';

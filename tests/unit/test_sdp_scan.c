@@ -66,6 +66,9 @@ static void test_conn_kinds(void **state)
 	assert_int_equal(sdp_parse_conn(U(wrongfam), (struct ss_span){ 0, strlen(wrongfam) }, &c), 0);
 	assert_false(c.is_literal);
 	assert_int_equal(sdp_parse_conn(U(other), (struct ss_span){ 0, strlen(other) }, &c), -1);
+	/* an embedded NUL is not an address (addr.c) */
+	assert_int_equal(sdp_parse_conn(U("IN IP4 10.0.0.5\0x"), (struct ss_span){ 0, 17 }, &c), 0);
+	assert_false(c.is_literal);
 }
 
 static void test_rtcp_candidate(void **state)
