@@ -140,7 +140,24 @@ queue_rules_off() {
 	rt "$top/scripts/sipnat-rules" unload >/dev/null 2>&1
 }
 
+nfqd_status() {
+	"$NFQD" status -c "$tmp/nfqd.conf" --control-socket "$tmp/nfqd.sock" 2>/dev/null
+}
+
 phase_off() { # phase
+	if [ "$1" = nfqd ] && [ -n "${qpid:-}" ]; then
+		nfqd_status >"$tmp/status"
+		{ echo "nfqd status:"; cat "$tmp/status"; } >>"$tmp/raw"
+		# What nfqd did with what it saw, without the zero counters.
+		NFQD_COUNTS=$(awk '$2 != 0 && $1 ~ /^(seen|rewritten|unchanged|passthrough|skipped|dropped|verdict-errors|queue-enobufs|kernel-queue-dropped|kernel-user-dropped|pinholes-failed)/ {
+			printf "%s %s  ", $1, $2 }' "$tmp/status")
+	fi
+	if [ -n "${qpid:-}" ] && ! kill -0 "$qpid" 2>/dev/null; then
+		wait "$qpid"
+		local rc=$?
+		DIED+=("$1 exited with status $rc during round ${round:-?}: $(tail -3 "$tmp/$1.log" | tr '\n' ' ')")
+		echo "bench: $1 exited (status $rc) during its phase" >&2
+	fi
 	case $1 in
 	alg) rt nft delete table inet balg ;;
 	nfq | nfqd)
@@ -172,10 +189,10 @@ start_queue_prog() { # nfq|nfqd; sets qpid
 	# be the PID of the program itself (ip netns exec execs it).
 	if [ "$1" = nfq ]; then
 		# shellcheck disable=SC2086
-		ip netns exec "$RT" $QPRIO "$NFQACCEPT" $QNUM >"$tmp/nfq.log" 2>&1 &
+		ip netns exec "$RT" $QPRIO "$NFQACCEPT" $QNUM >>"$tmp/nfq.log" 2>&1 &
 	else
 		# shellcheck disable=SC2046,SC2086
-		ip netns exec "$RT" $QPRIO "$NFQD" $(nfqd_args) >"$tmp/nfqd.log" 2>&1 &
+		ip netns exec "$RT" $QPRIO "$NFQD" $(nfqd_args) >>"$tmp/nfqd.log" 2>&1 &
 	fi
 	qpid=$!
 	pids+=("$qpid")
@@ -249,6 +266,7 @@ echo "rate: closed loop with $WINDOW calls in flight; latency: fixed $RATE msgs/
 echo "queue programs run ${QPRIO:-at normal priority}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
+DIED=()
 declare -A R_RATE R_P50 R_P99 R_LOST R_LEAK R_LRATE R_CPUMSG R_CPUPCT
 
 cpu_ns() { # on-CPU time of the queue program (nothing in other phases)
@@ -319,6 +337,10 @@ echo "and with the public address at the phone (plain and nfq do not rewrite: th
 for ph in $phases; do
 	printf '  %-7s %s\n' "$ph" "${R_LEAK[$ph]}"
 done
+[ -n "${NFQD_COUNTS:-}" ] && echo "  nfqd's counters, last round: $NFQD_COUNTS"
+for d in "${DIED[@]}"; do
+	echo "  WARNING: $d (the queue was bypassed from then on)"
+done
 if [ -n "${R_CPUMSG[nfq]:-}${R_CPUMSG[nfqd]:-}" ]; then
 	echo
 	echo "queue program CPU (/proc/PID/schedstat; includes the kernel work its verdicts do), medians:"
@@ -347,7 +369,7 @@ if [ $have_nfqd = 1 ]; then
 		sleep 0.5
 		after=$(mem_line "$qpid")
 		rss1=$(awk '/^VmRSS/ { print $2 }' "/proc/$qpid/status")
-		status=$("$NFQD" status -c "$tmp/nfqd.conf" --control-socket "$tmp/nfqd.sock" 2>/dev/null |
+		status=$(nfqd_status |
 			grep -E '^(dialogs-active|pinholes-active|pinholes-failed)' | tr -s ' \n' '  ')
 		echo "memory: nfqd (the running daemon, /proc/PID/status) with $(kv "$lm" done) of $DIALOGS INVITE/200/ACK dialogs left open"
 		echo "  before: $before"
@@ -374,9 +396,13 @@ echo
 # ---- goals ----------------------------------------------------------------
 
 if [ $have_nfqd = 1 ]; then
-	awk -v a="${M_RATE[nfqd]}" -v b="${M_RATE[alg]}" 'BEGIN {
-		r = b > 0 ? a / b : 0
-		printf "goal: nfqd rate >= 0.5x kernel ALG: %.2fx: %s\n", r, (r >= 0.5 ? "met" : "NOT met") }'
+	if [ -n "${M_RATE[alg]:-}" ]; then
+		awk -v a="${M_RATE[nfqd]}" -v b="${M_RATE[alg]}" 'BEGIN {
+			r = b > 0 ? a / b : 0
+			printf "goal: nfqd rate >= 0.5x kernel ALG: %.2fx: %s\n", r, (r >= 0.5 ? "met" : "NOT met") }'
+	else
+		echo "goal: nfqd rate >= 0.5x kernel ALG: not measured (alg phase not run)"
+	fi
 	awk -v a="${M_P99[nfqd]}" -v b="${M_P99[plain]}" -v r="$RATE" 'BEGIN {
 		d = a - b
 		printf "goal: nfqd p99 added latency < 1000 us at %d msgs/s: %.1f us: %s\n", r, d, (d < 1000 ? "met" : "NOT met") }'

@@ -6,7 +6,8 @@
 #     private address in every outbound message, the kernel ALG in none.
 #  3. nfqd (when it runs as a daemon) rewrites every message both ways
 #     under load and loses none.
-#  4. The table and the goal lines are printed.
+#  4. No queue program dies during its phase; the table, memory and goal
+#     lines are printed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -61,6 +62,12 @@ for ph in plain alg nfq nfqd; do
 		;;
 	esac
 done
+
+if grep -q 'WARNING: .* exited' "$out"; then
+	fail "queue programs stay up: $(grep -m1 'WARNING: .* exited' "$out")"
+else
+	pass "queue programs stay up through their phases"
+fi
 
 if grep -q '^phase .*msgs/s.*ratio-vs-ALG' "$out" && grep -q '^goal: nfqd rate' "$out" &&
 	grep -q '^memory' "$out"; then
