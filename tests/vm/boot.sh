@@ -17,7 +17,8 @@
 # - The job: as root, in a login-less bash on ttyS0, cwd = the caller's cwd, env
 #   SIPNAT_VM=1 and SIPNAT_KVER; tests/vm/modules preloaded (modprobe works for more);
 #   each --kmod insmod'ed (a failure exits 1 before the command); each --file copied
-#   (to GUESTPATH, default the same path); lo is up in the root namespace.
+#   (to GUESTPATH, default the same path); lo is up in the root namespace; stdin is
+#   /dev/null unless boot.sh runs on a terminal (then the console is interactive).
 # - Output: the guest console goes to stdout (\r stripped unless interactive).
 # - Exit status: GUEST-COMMAND's, read from a token PID 1 writes on ttyS1 together with
 #   a per-boot nonce.  No token is never a pass: 124 = timeout (QEMU is killed by PID),
@@ -117,6 +118,7 @@ fi
 
 job=$(mktemp -d "$vmdir/jobs/job.XXXXXX") || fail "mktemp"
 qpidfile=$job/qemu.pid
+nonce=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 cleanup() {
 	local pid
 	pid=$(cat "$qpidfile" 2>/dev/null)
@@ -130,6 +132,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 124' INT TERM HUP
 
+interactive=0
+[ -t 0 ] && [ -t 1 ] && interactive=1
+
 # Files are staged inside the job directory: the guest cannot see the host's /tmp if a
 # caller's path is on a filesystem the overlay hides, and the copy pins the content.
 mkdir -p "$job/files"
@@ -141,6 +146,8 @@ n=0
 	printf 'export SIPNAT_VM=1 SIPNAT_KVER=%q\n' "$kver"
 	[ -n "$insncount" ] && printf 'export SIPNAT_MARK=%q\n' "$vmdir/insncount/mark"
 	echo 'ip link set lo up'
+	# Without a terminal nobody types on the console: give the command EOF, not a hang.
+	[ $interactive = 1 ] || echo 'exec </dev/null'
 	# One modprobe for all: each exec costs a lot under TCG.  Report what is missing.
 	printf 'mods=$(sed -n %q %q)\n' 's/^\([^#[:space:]][^[:space:]]*\).*/\1/p' "$top/tests/vm/modules"
 	echo 'modprobe -q -a $mods'
@@ -166,9 +173,6 @@ n=0
 	echo
 } >"$job/run.sh" || fail "cannot write $job/run.sh"
 
-nonce=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
-interactive=0
-[ -t 0 ] && [ -t 1 ] && interactive=1
 
 qemu=(qemu-system-x86_64 -accel tcg -smp "$smp" -m "$mem"
 	-nodefaults -no-user-config -display none -no-reboot -pidfile "$qpidfile"
