@@ -18,6 +18,10 @@
  *       "no(port-0)", "no(hold)", "no(fqdn)", "no(no-address)".
  *   result rewritten|unchanged edits=N media=N
  *   result passthrough|drop reason=REASON
+ *
+ * Exit: 0 whenever a message was handled (also passed through, or dropped
+ * in strict mode: nothing written), 2 for bad usage, configuration or an
+ * unreadable input, 1 when stdout cannot be written.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -308,7 +312,7 @@ int cmd_rewrite(int argc, char **argv)
 	if (n < 0)
 		return bad(strerror(errno), path);
 	if (arena_init(&a, ARENA_DEFAULT_SIZE))
-		return bad("out of memory", NULL);
+		return bad("out of memory", NULL) - 1;	/* runtime failure: 1 */
 
 	cfg = (struct rw_config){ .map = &conf.map, .rewrite_from_to = conf.rewrite_from_to,
 				  .strict = conf.strict };
@@ -326,7 +330,7 @@ int cmd_rewrite(int argc, char **argv)
 	if (res.status != RW_DROP) {
 		if (write_all(1, res.out, res.out_len)) {
 			arena_free(&a);
-			return bad("write error", strerror(errno));
+			return bad("write error", strerror(errno)) - 1;	/* runtime failure: 1 */
 		}
 		if (n > RW_MAX_MESSAGE) {
 			while ((n = read_upto(fd, buf, sizeof(buf))) > 0)

@@ -543,6 +543,31 @@ static void test_unchanged_toobig(void **state)
 	assert_string_equal(rw_reason_name(RW_R_TOO_BIG), "too-big");
 }
 
+/* An edit replaces only what must change: digits (a port, Content-Length)
+ * or host[:port] naming an address of the side the message leaves. */
+static void check_edit_spans(const char *name, const char *msg, const struct rw_result *res,
+			     enum rw_dir dir)
+{
+	for (size_t i = 0; i < res->n_edits; i++) {
+		const struct rw_edit *e = &res->edits[i];
+		struct sn_endpoint ep;
+		const char *old = msg + e->off;
+		size_t n = e->len, k;
+
+		for (k = 0; k < n && old[k] >= '0' && old[k] <= '9'; k++)
+			;
+		if (k == n && n > 0)
+			continue;
+		if (sn_endpoint_parse(&ep, old, n) == 0 &&
+		    (dir == RW_OUT ? natmap_by_priv(&map, &ep.addr) : natmap_by_pub(&map, &ep.addr)))
+			continue;
+		if (dir == RW_IN && natmap_by_name(&map, old, memchr(old, ':', n) ?
+				   (size_t)((const char *)memchr(old, ':', n) - old) : n))
+			continue;
+		fail_msg("%s: edit %s replaces \"%.*s\"", name, e->where, (int)n, old);
+	}
+}
+
 /* Every corpus message the core accepts, with every private address of the
  * corpus mapped: out and in are idempotent, the output scans again, and a
  * response (whose Vias out leaves alone) comes back byte-identical. */
@@ -592,6 +617,7 @@ static void test_corpus_properties(void **state)
 		if (res.status == RW_PASSTHROUGH)
 			continue;
 		rewritten += res.status == RW_REWRITTEN;
+		check_edit_spans(f, buf, &res, RW_OUT);
 		n1 = res.out_len;
 		memcpy(once, res.out, n1);
 		rw_full(once, n1, RW_OUT, false, false, t, &res);
@@ -599,6 +625,7 @@ static void test_corpus_properties(void **state)
 			fail_msg("%s: out not idempotent (%s)", f, res.n_edits ? res.edits[0].where : "?");
 		rw_full(once, n1, RW_IN, false, false, t, &res);
 		assert_int_not_equal(res.status, RW_PASSTHROUGH);
+		check_edit_spans(f, once, &res, RW_IN);
 		if (buf[0] == 'S' && !memcmp(buf, "SIP/2.0 ", 8)) {
 			if (res.out_len != n || memcmp(res.out, buf, n) != 0)
 				fail_msg("%s: in(out(x)) != x", f);
