@@ -19,7 +19,7 @@ checktool "conntrack --version" "run test without conntrack"
 
 out=$(mktemp /tmp/sipnat-bench-smoke.XXXXXX)
 trap 'rm -f "$out"' EXIT
-BENCH_SECS=1 BENCH_ROUNDS=1 BENCH_RATE=1000 BENCH_DIALOGS=300 BENCH_RAW=1 \
+BENCH_SECS=1 BENCH_ROUNDS=1 BENCH_RATE=1000 BENCH_DIALOGS=300 BENCH_RAW=1 BENCH_PHASES="alg nfq nfqd" \
 	timeout 120 "$here/../../scripts/bench.sh" >"$out" 2>&1
 rc=$?
 check_eq "bench.sh exits 0" 0 $rc
