@@ -242,6 +242,19 @@ status_value()
 		awk -v k="$1" '$1 == k { print $2 }'
 }
 
+# --probe reports and changes nothing (its nft check is a batch the kernel
+# validates and aborts).
+before=$(ip netns exec "$LAB_RT" nft list ruleset)
+probe=$(ip netns exec "$LAB_RT" "$NFQD" --probe --queue $QNUM 2>&1); rc=$?
+check_eq "nfqd --probe exits 0" 0 $rc
+case $probe in
+*"nft table inet sipnat: yes"*) pass "nfqd --probe sees the sipnat table" ;;
+*) fail "nfqd --probe sees the sipnat table: $probe" ;;
+esac
+check_eq "nfqd --probe leaves the ruleset as it was" "$before" \
+	"$(ip netns exec "$LAB_RT" nft list ruleset)"
+echo "$probe" | sed 's/^/    probe: /'
+
 # 1. both directions, both families
 N_CHANGED=0
 if ! start_nfqd; then
@@ -347,7 +360,7 @@ wait $NFQD_PID 2>/dev/null
 EXPECT_UNCHANGED=1 exchange in.4 in 4
 
 # strict drops what is not SIP; dialog timeouts close pinholes.
-start_nfqd --strict --setup-timeout 1 || fail "nfqd starts with --strict --setup-timeout 1"
+start_nfqd --strict --setup-timeout 3 || fail "nfqd starts with --strict --setup-timeout 3"
 rm -f "$W/junk.got"
 recv_one "$LAB_IN" $LAB_SERVER $LAB_SERVER_PORT "$W/junk.got"
 send_one "$LAB_OUT" $LAB_CALLER 5060 $LAB_SERVER_PUB $LAB_SERVER_PUB_PORT "$W/junk.sip"
@@ -364,7 +377,7 @@ exchange ringing out 4
 pins4=$(nft_set_elements "$LAB_RT" inet sipnat media4)
 check_ge "timeouts: an early answer (183) opens pinholes" 2 "$pins4"
 media4_empty() { [ "$(nft_set_elements "$LAB_RT" inet sipnat media4)" = 0 ]; }
-if slowwait 6 media4_empty; then
+if slowwait 10 media4_empty; then
 	pass "timeouts: setup-timeout closes the pinholes of an unanswered call"
 else
 	fail "timeouts: setup-timeout closes the pinholes of an unanswered call"
