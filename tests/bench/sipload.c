@@ -518,22 +518,33 @@ static bool start_call(uint64_t now)
 }
 
 /* Gives up on calls that stopped progressing (a message was lost) and
- * counts the calls still open.  Called every few ms; the ring is
- * scanned only in the range that can hold live calls. */
+ * counts the calls still open.  Called every few ms.  Calls end roughly in
+ * the order they start, so only ids from the oldest live one on are
+ * scanned: a few windows' worth, not the whole ring. */
+static uint32_t oldest = 1;
+
 static void sweep(uint64_t now)
 {
-	uint32_t lo = next_id > RING ? next_id - RING : 1;
+	bool all_done_so_far = true;
 
+	if (next_id - oldest > RING)
+		oldest = next_id - RING;
 	active = 0;
-	for (uint32_t id = lo; id < next_id; id++) {
+	for (uint32_t id = oldest; id < next_id; id++) {
 		struct call *c = &ring[id % RING];
 
-		if (c->state == C_FREE || c->id != id)
+		if (c->state == C_FREE || c->id != id) {
+			if (all_done_so_far)
+				oldest = id + 1;
 			continue;
+		}
 		if (now - c->t_last > STALL_NS) {
 			c->state = C_FREE;
 			st.lost_calls++;
+			if (all_done_so_far)
+				oldest = id + 1;
 		} else {
+			all_done_so_far = false;
 			active++;
 		}
 	}
