@@ -163,6 +163,28 @@ static inline void rwchk_check(const struct rw_config *cfg, const struct rw_inpu
 	}
 	if (!res->out && res->out_len)
 		rwchk_fail(r, "out is NULL with out_len %zu", res->out_len);
+	if (res->status == RW_REWRITTEN || res->status == RW_UNCHANGED) {
+		/* what dialog.c reads: strings terminated (ASan catches a read
+		 * past the arena piece), "" rather than NULL, media in bounds */
+		const struct rw_sip *s = &res->sip;
+
+		if (!s->call_id || !s->from_tag || !s->to_tag)
+			rwchk_fail(r, "call_id/from_tag/to_tag NULL on a parsed message");
+		else if (strlen(s->call_id) + strlen(s->from_tag) + strlen(s->to_tag) > in->len)
+			rwchk_fail(r, "call_id/tags longer than the message");
+		if (!memchr(s->method, '\0', sizeof(s->method)))
+			rwchk_fail(r, "method not terminated");
+		if (s->n_media && !s->media)
+			rwchk_fail(r, "%zu media without an array", s->n_media);
+		for (size_t k = 0; s->media && k < s->n_media; k++) {
+			const struct rw_media *md = &s->media[k];
+
+			if (!memchr(md->type, '\0', sizeof(md->type)) ||
+			    !memchr(md->proto, '\0', sizeof(md->proto)) ||
+			    (unsigned)md->mdir > RW_INACTIVE)
+				rwchk_fail(r, "media %zu: type/proto unterminated or bad direction", k);
+		}
+	}
 	if (res->status != RW_REWRITTEN) {
 		if (res->out_len != in->len || (in->len && memcmp(res->out, in->msg, in->len)))
 			rwchk_fail(r, "status %d but out differs from the input", res->status);
