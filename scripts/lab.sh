@@ -19,7 +19,7 @@
 # address used lives in the namespaces made here.
 #
 # Sourced (after tests/netns/lib.sh) by the tests and scripts/demo.sh.  Run
-# directly, `scripts/lab.sh up [plain|sipnat]` builds a lab and leaves it
+# directly, `scripts/lab.sh up [plain|sipnat|none]` builds a lab and leaves it
 # for manual poking (it prints the namespace names);
 # `scripts/lab.sh down SUFFIX` removes it again.
 
@@ -48,7 +48,7 @@ lab_up()
 {
 	setup_ns sn_in sn_rt sn_out
 	LAB_IN=$sn_in LAB_RT=$sn_rt LAB_OUT=$sn_out
-	LAB_DIR=$(mktemp -d /tmp/sipnat-lab.XXXXXX)
+	LAB_DIR=$(mktemp -d "/tmp/sipnat-lab-$NS_SUFFIX.XXXXXX")
 	on_cleanup "rm -rf '$LAB_DIR'"
 
 	ip link add in0 netns "$LAB_RT" type veth peer name eth0 netns "$LAB_IN" || return 1
@@ -432,7 +432,12 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 		require_root
 		trap cleanup EXIT
 		lab_up || exit 1
-		[ "${2:-plain}" = plain ] && lab_plain_nat
+		case ${2:-plain} in
+		plain) lab_plain_nat || exit 1 ;;
+		sipnat) lab_sipnat_up || { echo "lab: sipnat did not start (make?)" >&2; exit 1; } ;;
+		none) ;;
+		*) echo "lab: up plain|sipnat|none" >&2; exit 2 ;;
+		esac
 		trap - EXIT
 		echo "LAB_IN=$LAB_IN LAB_RT=$LAB_RT LAB_OUT=$LAB_OUT LAB_DIR=$LAB_DIR"
 		echo "remove with: $0 down ${LAB_IN##*-}"
@@ -441,9 +446,10 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 		[ -n "${2:-}" ] || { echo "usage: $0 down SUFFIX" >&2; exit 2; }
 		NS_LIST=("sn_in-$2" "sn_rt-$2" "sn_out-$2")
 		cleanup_all_ns
+		rm -rf "/tmp/sipnat-lab-$2".*
 		;;
 	*)
-		echo "usage: $0 up [plain|none] | down SUFFIX" >&2
+		echo "usage: $0 up [plain|sipnat|none] | down SUFFIX" >&2
 		exit 2
 		;;
 	esac
