@@ -8,7 +8,7 @@ BUILD="build-essential pkg-config libosip2-dev libnetfilter-queue-dev libmnl-dev
  libnftnl-dev libnetfilter-conntrack-dev libnetfilter-cthelper-dev"
 TEST="libcmocka-dev sip-tester kamailio tshark nftables iptables conntrack iproute2
  sox procps psmisc valgrind clang libclang-rt-14-dev iputils-ping python3"
-VM="qemu-system-x86 linux-image-amd64 linux-headers-amd64 kmod cpio libc6-dev"
+VM="qemu-system-x86 linux-image-amd64 linux-headers-amd64 kmod cpio libc6-dev xz-utils"
 
 want="$BUILD $TEST"
 case "${1:-all}" in

@@ -49,7 +49,7 @@ run_scripts() { # layer
 		echo "---- $name" >&2
 		timeout "${SIPNAT_TEST_TIMEOUT:-900}" "$t" >"$logdir/${name//\//_}.log" 2>&1
 		rc=$?
-		grep -E '^(PASS|FAIL|SKIP):' "$logdir/${name//\//_}.log" | sed 's/^/    /' >&2
+		grep -E '^(PASS|FAIL|SKIP|XFAIL):' "$logdir/${name//\//_}.log" | sed 's/^/    /' >&2
 		[ $rc -ne 0 ] && [ $rc -ne 4 ] && tail -40 "$logdir/${name//\//_}.log" >&2
 		record "$name" $rc
 	done
