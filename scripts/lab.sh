@@ -343,6 +343,9 @@ lab_kamailio()
 # into $LAB_DIR/NAME.pcap (at most 120 s).  tshark needs a moment before it
 # really captures, so this returns only once a probe ping from PROBE_NS to
 # PROBE_DST (default: the router to the caller) shows up in the file.
+# tshark starts in about 1 s on the host but needs 7-11 s in the QEMU TCG
+# guest, hence the generous bound (LAB_CAPTURE_WAIT seconds, per step).
+LAB_CAPTURE_WAIT=${LAB_CAPTURE_WAIT:-60}
 lab_capture_start()
 {
 	local ns=$1 ifc=$2 name=$3 probe_ns=${4:-$LAB_RT} probe_dst=${5:-$LAB_CALLER}
@@ -350,8 +353,8 @@ lab_capture_start()
 	ip netns exec "$ns" tshark -q -n -i "$ifc" -a duration:120 -w "$f" \
 		>"$LAB_DIR/$name.tshark.log" 2>&1 &
 	printf -v "$v" '%s' "$! $probe_ns $probe_dst"
-	slowwait 20 grep -q "Capturing on" "$LAB_DIR/$name.tshark.log" || return 1
-	slowwait 10 lab_capture_probe "$f" "$probe_ns" "$probe_dst" 56
+	slowwait "$LAB_CAPTURE_WAIT" grep -q "Capturing on" "$LAB_DIR/$name.tshark.log" || return 1
+	slowwait "$LAB_CAPTURE_WAIT" lab_capture_probe "$f" "$probe_ns" "$probe_dst" 56
 }
 
 # lab_capture_probe FILE NS DST SIZE: one ping of SIZE bytes, then true if
