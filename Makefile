@@ -98,6 +98,7 @@ install: all
 	install -D -m 0755 $(BUILD)/nfqd/nfqd $(DESTDIR)$(SBINDIR)/nfqd
 	install -D -m 0644 nfqd/nfqd.8 $(DESTDIR)$(MANDIR)/man8/nfqd.8
 	install -D -m 0644 nfqd/nfqd.conf.5 $(DESTDIR)$(MANDIR)/man5/nfqd.conf.5
+	install -D -m 0644 kmod/sipnat_fp.4 $(DESTDIR)$(MANDIR)/man4/sipnat_fp.4
 	install -D -m 0644 nfqd/nfqd.conf.sample $(DESTDIR)$(SYSCONFDIR)/sipnat/nfqd.conf.sample
 	install -D -m 0644 nft-rules/sipnat.nft $(DESTDIR)$(DATADIR)/sipnat.nft
 	install -D -m 0644 nft-rules/example-static-nat.nft $(DESTDIR)$(DATADIR)/example-static-nat.nft

@@ -105,7 +105,7 @@ unsigned int fp_hook_ipv4(void *priv, struct sk_buff *skb, const struct nf_hook_
 unsigned int fp_hook_ipv6(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
 
 /* selftest.c (SELFTEST=1 builds only) */
-bool fp_selftest(void);
+bool __init fp_selftest(void);
 
 /* netlink.c */
 int fp_genl_init(void);

@@ -256,6 +256,8 @@ unsigned int fp_hook_ipv4(void *priv, struct sk_buff *skb, const struct nf_hook_
 	if (f->cfg.flags & SIPNAT_FP_F_DSCP)
 		ipv4_change_dsfield(iph, INET_ECN_MASK, f->cfg.dscp << 2);
 	ip_decrease_ttl(iph);
+	/* As ip_forward() does: the TOS picks the qdisc band (EF media first). */
+	skb->priority = rt_tos2priority(iph->tos);
 	fp_flow_seen(f, skb->len, rtp, FP_RTP_HDR_LEN);
 
 	fp_xmit(skb, &rt->dst, neigh);

@@ -19,6 +19,7 @@
 
 #include "cmds.h"
 #include "conf.h"
+#include "fastpath.h"
 #include "log.h"
 
 static int fill_addr(struct sockaddr_un *sa, const char *path)
@@ -304,5 +305,7 @@ int cmd_status(int argc, char **argv)
 		return 1;
 	}
 	fwrite(buf, 1, len, stdout);
+	if (!json)
+		fp_print_status(stdout);	/* the kmod's flows, if it is loaded */
 	return strncmp(buf, "error:", 6) == 0 ? 1 : 0;
 }

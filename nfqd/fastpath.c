@@ -444,3 +444,53 @@ int fp_format(const struct fp_flow *f, char *buf, size_t size)
 #undef FP_ADD
 	return (int)n;
 }
+
+struct fp_status_acc {
+	char *text;
+	size_t len, size;
+	int n;
+};
+
+static int fp_status_line(const struct fp_flow *f, void *arg)
+{
+	struct fp_status_acc *a = arg;
+	char line[512];
+	int l = fp_format(f, line, sizeof(line));
+	char *t;
+
+	if (l < 0)
+		return 0;
+	if (a->len + (size_t)l + 4 > a->size) {
+		size_t size = a->size ? a->size * 2 : 4096;
+
+		while (size < a->len + (size_t)l + 4)
+			size *= 2;
+		t = realloc(a->text, size);
+		if (!t)
+			return 1;	/* print what fits */
+		a->text = t;
+		a->size = size;
+	}
+	a->len += (size_t)snprintf(a->text + a->len, a->size - a->len, "  %s\n", line);
+	a->n++;
+	return 0;
+}
+
+void fp_print_status(FILE *out)
+{
+	struct fp_status_acc a = { 0 };
+	struct fp_client c;
+	bool intr;
+
+	if (fp_open(&c) < 0)
+		return;		/* no module: nothing to say */
+	if (fp_dump(&c, false, 0, fp_status_line, &a, &intr) == 0) {
+		fprintf(out, "fastpath: %d flows%s\n", a.n, intr ? " (changed while listed)" : "");
+		if (a.text)
+			fputs(a.text, out);
+	} else {
+		fprintf(out, "fastpath: cannot list flows: %s\n", strerror(errno));
+	}
+	free(a.text);
+	fp_close(&c);
+}

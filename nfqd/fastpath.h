@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "addr.h"
 
@@ -73,6 +74,10 @@ int fp_flush(struct fp_client *c);
  * checked here) and waits for the ack: for tests and for debugging the
  * module's validation.  Replies other than the ack are ignored. */
 int fp_raw(struct fp_client *c, uint8_t cmd, const void *attrs, size_t len);
+
+/* For `nfqd status`: "fastpath: N flows" and one fp_format line per flow
+ * (indented), or nothing at all when the module is not loaded. */
+void fp_print_status(FILE *out);
 
 /* One line, "id=3 match=... packets=... ...", no newline.  Returns the
  * length snprintf would have written. */

@@ -104,7 +104,8 @@
  *                             direction of the stream.  Links both flows:
  *                             when this flow latches a source port, the
  *                             reverse flow's NEW_DPORT follows it
- *   SIPNAT_FP_A_COOKIE        u64, opaque to the kernel (nfqd: the dialog)
+ *   SIPNAT_FP_A_COOKIE        u64, opaque to the kernel (nfqd: the dialog);
+ *                             a flow added without one carries 0
  *   SIPNAT_FP_A_STATS         nested, in replies only (-EINVAL in requests):
  *     SIPNAT_FP_S_PACKETS       u64, packets forwarded by the fast path
  *     SIPNAT_FP_S_BYTES         u64, their bytes (IP header included)
