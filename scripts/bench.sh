@@ -29,7 +29,7 @@
 # nfqd.service runs it).
 # Needs root.  Not a test (tests/netns/test-bench-smoke.sh checks it works).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 top=$PWD
 BUILD=${BUILD:-build}
 SECS=${BENCH_SECS:-3}
@@ -73,9 +73,9 @@ trap 'exit 1' INT TERM
 rt() { ip netns exec "$RT" "$@"; }
 
 stop_pid() { # pid: SIGTERM, wait up to 3 s, then SIGKILL
-	local p=$1 i
+	local p=$1
 	kill "$p" 2>/dev/null
-	for i in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 	kill -9 "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
 	local keep=() q
@@ -183,7 +183,7 @@ nfqd_args() { # an empty config file: a host's /etc/sipnat/nfqd.conf must not co
 }
 
 start_queue_prog() { # nfq|nfqd|nfqd-rt; sets qpid
-	local i prio=$QPRIO
+	local prio=$QPRIO
 	[ "$1" = nfqd-rt ] && prio=$RTPRIO
 	if queue_bound; then
 		echo "bench: queue $QNUM is already bound in $RT (a stray process?)" >&2
@@ -200,7 +200,7 @@ start_queue_prog() { # nfq|nfqd|nfqd-rt; sets qpid
 	fi
 	qpid=$!
 	pids+=("$qpid")
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		queue_bound && return 0
 		kill -0 "$qpid" 2>/dev/null || break
 		sleep 0.1
@@ -274,10 +274,14 @@ echo "queue programs run ${QPRIO:-at normal priority}; load average before: $(cu
 echo
 
 DIED=()
-declare -A R_RATE R_P50 R_P99 R_LOST R_LEAK R_LRATE R_CPUMSG R_CPUPCT
+declare -A R_RATE R_P50 R_P99 R_LOST R_LEAK R_LRATE R_CPUMSG R_CPUPCT R_CSW
 
 cpu_ns() { # on-CPU time of the queue program (nothing in other phases)
 	[ -n "${qpid:-}" ] && awk '{ print $1 }' "/proc/$qpid/schedstat" 2>/dev/null
+}
+ctx_sw() { # its voluntary and involuntary context switches
+	[ -n "${qpid:-}" ] && awk '/^voluntary_ctxt/ { v = $2 } /^nonvoluntary_ctxt/ { n = $2 }
+		END { print v + 0, n + 0 }' "/proc/$qpid/status" 2>/dev/null
 }
 for round in $(seq "$ROUNDS"); do
 	for ph in $phases; do
@@ -289,13 +293,18 @@ for round in $(seq "$ROUNDS"); do
 		c0=$(cpu_ns)
 		l1=$(sipload "$ph" --window "$WINDOW" --duration "$SECS")
 		c1=$(cpu_ns)
+		x1=$(ctx_sw)
 		l2=$(sipload "$ph" --rate "$RATE" --duration "$SECS")
 		c2=$(cpu_ns)
+		x2=$(ctx_sw)
 		if [ -n "$c0" ] && [ -n "$c2" ]; then
 			R_CPUMSG[$ph]="${R_CPUMSG[$ph]:-} $(awk -v a="$c0" -v b="$c1" -v n="$(kv "$l1" recvd)" \
 				'BEGIN { printf "%.2f", (n > 0 ? (b - a) / n / 1000 : 0) }')"
 			R_CPUPCT[$ph]="${R_CPUPCT[$ph]:-} $(awk -v a="$c1" -v b="$c2" -v t="$(kv "$l2" secs)" \
 				'BEGIN { printf "%.2f", (t > 0 ? (b - a) / t / 1e7 : 0) }')"
+			# shellcheck disable=SC2086
+			R_CSW[$ph]="${R_CSW[$ph]:-} $(echo $x1 $x2 "$(kv "$l2" recvd)" | awk '{
+				n = $5 > 0 ? $5 : 1; printf "%.2f/%.2f", ($3 - $1) / n, ($4 - $2) / n }')"
 		fi
 		phase_off "$ph"
 		echo "round $round $ph tput: $l1" >>"$tmp/raw"
@@ -350,12 +359,14 @@ for d in "${DIED[@]}"; do
 done
 if [ -n "${R_CPUMSG[nfq]:-}${R_CPUMSG[nfqd]:-}" ]; then
 	echo
-	echo "queue program CPU (/proc/PID/schedstat; includes the kernel work its verdicts do), medians:"
+	echo "queue program CPU (/proc/PID/schedstat; includes the kernel work its verdicts do), medians;"
+	echo "context switches (/proc/PID/status) per message of the last paced run:"
 	for ph in nfq nfqd nfqd-rt; do
 		[ -n "${R_CPUMSG[$ph]:-}" ] || continue
 		# shellcheck disable=SC2086
-		printf '  %-7s %6.2f us/msg closed loop, %5.1f%% of a CPU at %d msgs/s\n' "$ph" \
-			"$(median ${R_CPUMSG[$ph]})" "$(median ${R_CPUPCT[$ph]})" "$RATE"
+		printf '  %-7s %6.2f us/msg closed loop, %5.1f%% of a CPU at %d msgs/s, %s sleeps/preemptions per msg (last)\n' \
+			"$ph" "$(median ${R_CPUMSG[$ph]})" "$(median ${R_CPUPCT[$ph]})" "$RATE" \
+			"$(echo ${R_CSW[$ph]} | awk '{ print $NF }')"
 	done
 fi
 echo
@@ -378,10 +389,10 @@ if [ $have_nfqd = 1 ]; then
 		rss1=$(awk '/^VmRSS/ { print $2 }' "/proc/$qpid/status")
 		status=$(nfqd_status |
 			grep -E '^(dialogs-active|pinholes-active|pinholes-failed)' | tr -s ' \n' '  ')
-		echo "memory: nfqd (the running daemon, /proc/PID/status) with $(kv "$lm" done) of $DIALOGS INVITE/200/ACK dialogs left open"
+		echo "memory: nfqd (the running daemon, /proc/PID/status) with $(kv "$lm" "done") of $DIALOGS INVITE/200/ACK dialogs left open"
 		echo "  before: $before"
 		echo "  after:  $after"
-		awk -v a="$rss0" -v b="$rss1" -v n="$(kv "$lm" done)" 'BEGIN {
+		awk -v a="$rss0" -v b="$rss1" -v n="$(kv "$lm" "done")" 'BEGIN {
 			if (n > 0) printf "  growth: %d kB, %.0f bytes per dialog\n", b - a, (b - a) * 1024 / n }'
 		[ -n "$status" ] && echo "  nfqd status: $status"
 		echo "  (nfqd keeps each answered INVITE's no-To-tag dialog 32 s for late forks:"

@@ -75,5 +75,5 @@ if grep -q '^phase .*msgs/s.*ratio-vs-ALG' "$out" && grep -q '^goal: nfqd rate' 
 else
 	fail "table, memory and goal lines printed"
 fi
-[ $ret -ne 0 ] && cat "$out" >&2
+[ "${ret:-0}" -ne 0 ] && cat "$out" >&2
 exit $ret
