@@ -13,10 +13,14 @@
  *   media4: | src (4) | dst (4) | proto (1) pad (3) | dport (2) pad (2) |  16 bytes
  *   media6: | src (16)| dst (16)| proto (1) pad (3) | dport (2) pad (2) |  40 bytes
  *
- * Refresh: a NEWSETELEM for an element that exists leaves its expiry as
- * it was on kernels before 6.12, so add() first tries an exclusive add
- * and on EEXIST sends delete+add in one batch (atomic: no packet sees
- * the pinhole missing).
+ * Refresh: add() is one NEWSETELEM without NLM_F_EXCL.  Kernels with
+ * set element timeout updates (6.18 here) restart an existing element's
+ * timeout; older ones (Debian's 6.1) leave its expiry as it was, which is
+ * fine because the ruleset's `update` restarts it on every media packet,
+ * and an element that already expired is simply added again.  Deleting
+ * and re-adding the element in one batch would refresh everywhere, but
+ * such a transaction took ~16 ms here (an add takes ~10 us), and the
+ * daemon calls add() on its packet path.
  */
 #include "pinhole.h"
 
@@ -207,29 +211,11 @@ static uint64_t timeout_ms(const struct nftset *c, const struct pinhole *p)
 static int nftset_add(void *ctx, const struct pinhole *p)
 {
 	struct nftset *c = ctx;
-	struct elem_op add = { NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, set_for(p), p,
-			       timeout_ms(c, p) };
-	struct elem_op refresh[2] = {
-		{ NFT_MSG_DELSETELEM, 0, set_for(p), p, 0 },
-		{ NFT_MSG_NEWSETELEM, NLM_F_CREATE, set_for(p), p, timeout_ms(c, p) },
-	};
+	struct elem_op add = { NFT_MSG_NEWSETELEM, NLM_F_CREATE, set_for(p), p, timeout_ms(c, p) };
 
 	if (valid(p))
 		return -1;
-	/* Three tries: the element can expire between an EEXIST and the
-	 * delete+add (ENOENT), or appear between an ENOENT and the add. */
-	for (int i = 0; i < 3; i++) {
-		if (run_batch(c, &add, 1) == 0)
-			return 0;
-		if (errno != EEXIST)
-			return -1;
-		if (run_batch(c, refresh, 2) == 0)
-			return 0;
-		if (errno != ENOENT)
-			return -1;
-	}
-	errno = EAGAIN;
-	return -1;
+	return run_batch(c, &add, 1);
 }
 
 static int nftset_del(void *ctx, const struct pinhole *p)

@@ -111,6 +111,15 @@ if [ $method = xt ]; then
 	n=$(ip netns exec "$RT" iptables-nft -t mangle -S | grep -c -- '-j SIPNAT')
 	check_eq "a reload keeps one jump to SIPNAT" 1 "$n"
 fi
+pinctl add udp 192.0.2.98 10.0.0.5 40002 5 && pinctl add udp 192.0.2.98 10.0.0.5 40002 50 ||
+	fail "pinctl add twice"
+el=$(ip netns exec "$RT" nft list set inet sipnat media4 | grep -o '192.0.2.98 . 10.0.0.5 . udp . 40002 timeout [0-9]*s')
+case $el in
+*"timeout 50s") pass "adding an open pinhole again restarts its timeout" ;;
+*"timeout 5s") skip "this kernel keeps an existing element's expiry on re-add (media refreshes it)" ;;
+*) fail "adding an open pinhole again: element is '$el'" ;;
+esac
+pinctl del udp 192.0.2.98 10.0.0.5 40002
 pinctl del udp 192.0.2.99 10.0.0.5 40000 || fail "pinctl del"
 pinctl del udp 192.0.2.99 10.0.0.5 40000
 check_eq "deleting an absent pinhole succeeds" 0 $?
