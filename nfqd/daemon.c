@@ -546,7 +546,7 @@ static int run(struct daemon *d)
 		if (r <= 0)
 			continue;
 		if (pfd[0].revents & (POLLIN | POLLERR)) {
-			uint64_t enobufs = d->q.enobufs;
+			uint64_t enobufs = d->q.enobufs, verrs = d->q.verdict_errors;
 
 			if (queue_receive(&d->q, on_packet, d, BURST) < 0) {
 				log_err("queue: %s", strerror(errno));
@@ -557,6 +557,11 @@ static int run(struct daemon *d)
 				log_rl(&d->rl_queue, LOG_L_WARN,
 				       "queue: socket overrun, the kernel dropped packets "
 				       "(%llu overruns so far)", (unsigned long long)d->q.enobufs);
+			if (d->q.verdict_errors != verrs)
+				log_rl(&d->rl_queue, LOG_L_WARN,
+				       "queue: the kernel refused a verdict (%llu so far); the "
+				       "packet is accepted unchanged with the next batch",
+				       (unsigned long long)d->q.verdict_errors);
 		}
 		d->st.enobufs = d->q.enobufs;
 		d->st.verdict_errors = d->q.verdict_errors;

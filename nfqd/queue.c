@@ -289,8 +289,10 @@ int queue_receive(struct queue *q, queue_handler h, void *ctx, int max)
 				break;
 			if (errno == ENOBUFS) {
 				/* The kernel dropped messages for us; what
-				 * stays queued is still ours to answer. */
+				 * stays queued is still ours to answer.
+				 * Counted in n so the loop stays bounded. */
 				q->enobufs++;
+				n++;
 				continue;
 			}
 			rc = -1;
