@@ -26,7 +26,8 @@
 # nfqd-rt; plain is always run), BENCH_RAW=1 (also print sipload's own lines),
 # BENCH_QUEUE_PRIO (a command prefix for both queue programs, e.g.
 # "chrt -f 10" or "nice -n -10"; default none: normal priority, as
-# nfqd.service runs it).
+# nfqd.service runs it), BENCH_NFQD_ARGS (more nfqd options, e.g.
+# "--media-backend none" to leave the pinholes out).
 # Needs root.  Not a test (tests/netns/test-bench-smoke.sh checks it works).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -179,7 +180,7 @@ queue_bound() { # is our queue bound to a process in the router namespace?
 
 nfqd_args() { # an empty config file: a host's /etc/sipnat/nfqd.conf must not count
 	: >"$tmp/nfqd.conf"
-	echo "-c $tmp/nfqd.conf --queue $QNUM --map $PRIV=$PUB --control-socket $tmp/nfqd.sock --log-level warn"
+	echo "-c $tmp/nfqd.conf --queue $QNUM --map $PRIV=$PUB --control-socket $tmp/nfqd.sock --log-level warn ${BENCH_NFQD_ARGS:-}"
 }
 
 start_queue_prog() { # nfq|nfqd|nfqd-rt; sets qpid
