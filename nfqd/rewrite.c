@@ -499,9 +499,11 @@ static void pass(const struct rw_config *cfg, const struct rw_input *in,
 		 struct rw_result *res, int reason)
 {
 	memset(res, 0, sizeof(*res));
-	/* CRLF keepalives (RFC 5626 4.4.1) keep flows alive: never dropped,
-	 * strict or not. */
-	res->status = cfg->strict && reason != RW_R_EMPTY ? RW_DROP : RW_PASSTHROUGH;
+	/* Strict drops what the sender got wrong, not what we cannot do:
+	 * CRLF keepalives (RFC 5626 4.4.1) keep flows alive, and running out
+	 * of edit slots or arena is our limit, so both are always forwarded. */
+	res->status = cfg->strict && reason != RW_R_EMPTY && reason != RW_R_NO_MEMORY
+			      ? RW_DROP : RW_PASSTHROUGH;
 	res->reason = (enum rw_reason)reason;
 	res->out = in->msg;
 	res->out_len = in->len;

@@ -666,6 +666,19 @@ static void test_maddr_keepalive_chain(void **state)
 	rw_full("\r\n\r\n", 4, RW_OUT, false, true, RW_UDP, &res);
 	assert_int_equal(res.status, RW_PASSTHROUGH);
 	assert_int_equal(res.reason, RW_R_EMPTY);
+	{
+		/* a tiny arena: our limit, forwarded even in strict mode */
+		struct arena small;
+		struct rw_config cfg = { .map = &map, .strict = true };
+		struct rw_input inp = { .msg = (const uint8_t *)in, .len = strlen(in) };
+
+		assert_int_equal(arena_init(&small, 4096), 0);
+		rw_rewrite(&cfg, &inp, &small, &res);
+		assert_int_equal(res.status, RW_PASSTHROUGH);
+		assert_int_equal(res.reason, RW_R_NO_MEMORY);
+		assert_ptr_equal(res.out, in);
+		arena_free(&small);
+	}
 	rw_full("GET / HTTP/1.0\r\n\r\n", 18, RW_OUT, false, true, RW_UDP, &res);
 	assert_int_equal(res.status, RW_DROP);
 	assert_int_equal(res.reason, RW_R_NOT_SIP);
