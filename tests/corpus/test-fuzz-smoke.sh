@@ -3,7 +3,7 @@
 # tests/fuzz (the rewrite core both ways, the scanners), seeded from the corpus.
 #
 # Proves: 1. the targets build with clang -fsanitize=fuzzer,address,undefined;
-#         2. SIPNAT_FUZZ_TIME (default 20) seconds each find no crash, hang,
+#         2. SIPNAT_FUZZ_TIME (default 15) seconds each find no crash, hang,
 #            leak, sanitizer report or broken rw_check.h property.
 # Longer runs: make fuzz FUZZ_TIME=600.  Exit 0 pass, 1 fail, 4 skip.
 set -u
@@ -26,4 +26,4 @@ if ! make -s FUZZ=1 fuzz-bins >/dev/null 2>"$log"; then
 	exit 1
 fi
 echo "PASS: fuzz targets build"
-tests/fuzz/run.sh "${SIPNAT_FUZZ_TIME:-20}"
+tests/fuzz/run.sh "${SIPNAT_FUZZ_TIME:-15}"
