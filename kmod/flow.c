@@ -251,6 +251,7 @@ struct fp_flow *fp_flow_add(struct fp_net *fn, const struct fp_flow_cfg *cfg,
 			WRITE_ONCE(f->new_dport, htons(latch & 0xffff));
 	}
 	WRITE_ONCE(fn->count, fn->count + 1);
+	fn->owned += !!(cfg->flags & SIPNAT_FP_F_OWNED);
 	fn->gen++;
 	if (fn->count == 1)
 		queue_delayed_work(system_power_efficient_wq, &fn->gc, HZ);
@@ -270,6 +271,7 @@ void fp_flow_remove(struct fp_net *fn, struct fp_flow *f)
 	list_del(&f->lnode);
 	idr_remove(&fn->ids, f->id);
 	WRITE_ONCE(fn->count, fn->count - 1);
+	fn->owned -= !!(f->cfg.flags & SIPNAT_FP_F_OWNED);
 	fn->gen++;
 	/* Hooks on other CPUs may still hold f (and reach it through
 	 * rev->reverse): free it after they left their RCU sections. */
@@ -283,6 +285,20 @@ void fp_flow_flush(struct fp_net *fn)
 	lockdep_assert_held(&fn->lock);
 	list_for_each_entry_safe(f, tmp, &fn->flows, lnode)
 		fp_flow_remove(fn, f);
+}
+
+/* The netlink socket @portid was closed: its owned flows go with it.  Every
+ * generic netlink socket's close comes here, hence the counter check. */
+void fp_flow_release_owner(struct fp_net *fn, u32 portid)
+{
+	struct fp_flow *f, *tmp;
+
+	lockdep_assert_held(&fn->lock);
+	if (!fn->owned)
+		return;
+	list_for_each_entry_safe(f, tmp, &fn->flows, lnode)
+		if ((f->cfg.flags & SIPNAT_FP_F_OWNED) && f->cfg.owner == portid)
+			fp_flow_remove(fn, f);
 }
 
 static void fp_flow_gc(struct work_struct *work)

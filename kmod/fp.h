@@ -40,6 +40,7 @@ struct fp_flow_cfg {
 	u32 flags;
 	u8 dscp;
 	u32 timeout_s, clock_rate, latch_window_ms, reverse_id;
+	u32 owner;			/* netlink portid, with SIPNAT_FP_F_OWNED */
 	u64 cookie;
 };
 
@@ -78,6 +79,7 @@ struct fp_net {
 	struct idr ids;
 	u32 hash_seed;
 	unsigned int count;		/* read locklessly by the hooks */
+	unsigned int owned;		/* flows with SIPNAT_FP_F_OWNED */
 	unsigned int gen;		/* bumped on every add/remove, for dumps */
 	struct delayed_work gc;
 	struct nf_hook_ops hooks[2];
@@ -94,6 +96,7 @@ struct fp_flow *fp_flow_add(struct fp_net *fn, const struct fp_flow_cfg *cfg,
 			    struct netlink_ext_ack *extack, int *err);
 void fp_flow_remove(struct fp_net *fn, struct fp_flow *f);
 void fp_flow_flush(struct fp_net *fn);
+void fp_flow_release_owner(struct fp_net *fn, u32 portid);
 struct fp_flow *fp_flow_match(struct fp_net *fn, u16 family,
 			       const union nf_inet_addr *saddr, __be16 sport,
 			       const union nf_inet_addr *daddr, __be16 dport);

@@ -16,6 +16,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/notifier.h>
 #include <linux/rwsem.h>
 #include <net/genetlink.h>
 #include <net/ipv6.h>
@@ -278,6 +279,8 @@ static int fp_nl_add(struct sk_buff *skb, struct genl_info *info)
 	ret = fp_nl_parse(info->attrs, &cfg, info->extack);
 	if (ret)
 		return ret;
+	if (cfg.flags & SIPNAT_FP_F_OWNED)
+		cfg.owner = info->snd_portid;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -415,6 +418,25 @@ out:
 	up_read(&fp_events_sem);
 }
 
+static int fp_nl_release(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	struct fp_net *fn;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC || !n->portid)
+		return NOTIFY_DONE;
+	/* The closing socket holds its namespace: fp_net is still there. */
+	fn = fp_net(n->net);
+	mutex_lock(&fn->lock);
+	fp_flow_release_owner(fn, n->portid);
+	mutex_unlock(&fn->lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block fp_nl_notifier = {
+	.notifier_call = fp_nl_release,
+};
+
 static const struct genl_ops fp_genl_ops[] = {
 	{
 		.cmd = SIPNAT_FP_CMD_ADD,
@@ -464,13 +486,29 @@ static struct genl_family fp_genl_family __ro_after_init = {
 
 int __init fp_genl_init(void)
 {
-	return genl_register_family(&fp_genl_family);
+	int ret;
+
+	ret = netlink_register_notifier(&fp_nl_notifier);
+	if (ret)
+		goto err_notifier;
+	ret = genl_register_family(&fp_genl_family);
+	if (ret)
+		goto err_family;
+	return 0;
+
+err_family:
+	netlink_unregister_notifier(&fp_nl_notifier);
+err_notifier:
+	return ret;
 }
 
+/* Family first: no new flow, owned or not, after this; then the notifier
+ * (unregistering waits for a release in progress). */
 void fp_genl_exit(void)
 {
 	down_write(&fp_events_sem);
 	fp_events_off = true;
 	up_write(&fp_events_sem);
 	genl_unregister_family(&fp_genl_family);
+	netlink_unregister_notifier(&fp_nl_notifier);
 }

@@ -2,7 +2,10 @@
  *
  *   nfqd fp add match=ADDR:PORT [src=ADDR[:PORT]] [snat=ADDR[:PORT]|:PORT]
  *               [dnat=ADDR[:PORT]|:PORT] [latch[=MS]] [dscp=N] [timeout=S]
- *               [clock=HZ] [reverse=ID] [cookie=N]      prints the new ID
+ *               [clock=HZ] [reverse=ID] [cookie=N] [owned]
+ *                                                       prints the new ID
+ *               (owned: the flow ends with this command's socket, i.e. at
+ *               once; for testing what a daemon's flows do when it exits)
  *   nfqd fp del ID | cookie=N
  *   nfqd fp get ID                                      one line (fp_format)
  *   nfqd fp list [cookie=N]                             one line per flow
@@ -28,7 +31,7 @@ static void fp_usage(void)
 {
 	fputs("usage: nfqd fp add match=ADDR:PORT [src=ADDR[:PORT]] [snat=ADDR[:PORT]]\n"
 	      "                  [dnat=ADDR[:PORT]] [latch[=MS]] [dscp=N] [timeout=S]\n"
-	      "                  [clock=HZ] [reverse=ID] [cookie=N]\n"
+	      "                  [clock=HZ] [reverse=ID] [cookie=N] [owned]\n"
 	      "       nfqd fp del ID|cookie=N\n"
 	      "       nfqd fp get ID\n"
 	      "       nfqd fp list [cookie=N]\n"
@@ -104,7 +107,9 @@ static int fp_parse_add(int argc, char **argv, struct fp_flow *f)
 		if (val)
 			val++;
 #define KEY(name) (kl == strlen(name) && strncmp(k, name, kl) == 0)
-		if (KEY("latch")) {
+		if (KEY("owned") && !val) {
+			f->flags |= SIPNAT_FP_F_OWNED;
+		} else if (KEY("latch")) {
 			f->flags |= SIPNAT_FP_F_LATCH;
 			if (val)
 				bad = fp_num(val, UINT32_MAX, &v) || !(f->latch_window_ms = (uint32_t)v);

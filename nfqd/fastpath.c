@@ -427,6 +427,8 @@ int fp_format(const struct fp_flow *f, char *buf, size_t size)
 		FP_ADD(snprintf(FP_AT, " latch=%" PRIu32 "ms", f->latch_window_ms));
 	if (f->flags & SIPNAT_FP_F_DSCP)
 		FP_ADD(snprintf(FP_AT, " dscp=%u", f->dscp));
+	if (f->flags & SIPNAT_FP_F_OWNED)
+		FP_ADD(snprintf(FP_AT, " owned"));
 	if (f->reverse_id)
 		FP_ADD(snprintf(FP_AT, " reverse=%" PRIu32, f->reverse_id));
 	FP_ADD(snprintf(FP_AT, " timeout=%" PRIu32 " cookie=%" PRIu64

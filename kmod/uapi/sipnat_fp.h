@@ -134,6 +134,11 @@
  *                      closes matches nothing (its packets take the normal
  *                      path) until it idles out.
  *   SIPNAT_FP_F_DSCP   write SIPNAT_FP_A_DSCP (required with this flag).
+ *   SIPNAT_FP_F_OWNED  the flow belongs to the netlink socket that added it
+ *                      and is removed (not announced) when that socket is
+ *                      closed: a daemon sets it so that its flows do not
+ *                      outlive it, and a crashed nfqd's media falls back to
+ *                      the normal path at once.
  */
 #ifndef _UAPI_SIPNAT_FP_H
 #define _UAPI_SIPNAT_FP_H
@@ -197,7 +202,8 @@ enum sipnat_fp_stats_attr {
 enum sipnat_fp_flags {
 	SIPNAT_FP_F_LATCH	= 1U << 0,
 	SIPNAT_FP_F_DSCP	= 1U << 1,
-	__SIPNAT_FP_F_ALL	= SIPNAT_FP_F_LATCH | SIPNAT_FP_F_DSCP
+	SIPNAT_FP_F_OWNED	= 1U << 2,
+	__SIPNAT_FP_F_ALL	= SIPNAT_FP_F_LATCH | SIPNAT_FP_F_DSCP | SIPNAT_FP_F_OWNED
 };
 
 #define SIPNAT_FP_TIMEOUT_DEFAULT	60	/* seconds */

@@ -263,6 +263,14 @@ check_eq "after BYE: media still arrives (normal path, masqueraded)" \
 	"got=5 bad_csum=0 ttl=63 src=10.0.2.1:4000" "$(echo "$r" | cut -d' ' -f1-4)"
 check_eq "after BYE: the forward chain carries it" $((f0 + 5)) "$(fwd)"
 
+# An owned flow ends with the socket that added it (a daemon exiting or
+# crashing); `nfqd fp add` exits at once, so its flow must be gone already.
+own=$(fp add match=10.0.2.2:30031 owned)
+keep=$(fp add match=10.0.2.2:30032)
+check_eq "owned flow removed when its socket closed" ENOENT "$(fp get "$own" 2>/dev/null | tail -n1)"
+check_eq "a flow without the flag stays" "$keep" "$(field "$(flowget "$keep")" id)"
+fp del "$keep" >/dev/null
+
 idle=$(fp add match=10.0.2.2:30030 timeout=1)
 slowwait 6 eval "! fp get $idle >/dev/null 2>&1"
 check_eq "idle flow removed after its timeout" ENOENT "$(fp get "$idle" 2>/dev/null | tail -n1)"
