@@ -14,7 +14,9 @@
  *   top Via sent-by        out: requests          in: responses (+received/rport)
  *   Contact, Record-Route, Path, Refer-To: every value, both directions
  *   Route                  in only (our Record-Route coming back as a route set)
- *   From/To                only with cfg->rewrite_from_to
+ *   From/To                only with cfg->rewrite_from_to, and with it the
+ *                          identity headers (P-Asserted-Identity,
+ *                          P-Preferred-Identity, Remote-Party-ID)
  *   SDP (sdp_rewrite.c)    o=, c=, a=rtcp, a=candidate; m= ports only with a
  *                          media port translation; never FQDNs, 0.0.0.0/::,
  *                          port-0 streams.
@@ -279,6 +281,13 @@ static void rewrite_headers(struct rw_ctx *c, const struct ss_msg *m)
 		case SS_H_TO:
 			if (c->cfg->rewrite_from_to)
 				map_value(c, h->value, "to");
+			break;
+		case SS_H_IDENTITY:
+			/* The same identity as From, asserted: same switch.
+			 * Not checked by the scanner, so a malformed one is
+			 * just left alone. */
+			if (c->cfg->rewrite_from_to)
+				map_list(c, h->value, "identity");
 			break;
 		default:
 			break;

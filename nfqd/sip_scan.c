@@ -47,6 +47,9 @@ static enum ss_hdr header_id(const uint8_t *msg, struct ss_span n)
 		{ "refer-to", "r", SS_H_REFER_TO },
 		{ "max-forwards", NULL, SS_H_MAX_FORWARDS },
 		{ "path", NULL, SS_H_PATH },
+		{ "p-asserted-identity", NULL, SS_H_IDENTITY },
+		{ "p-preferred-identity", NULL, SS_H_IDENTITY },
+		{ "remote-party-id", NULL, SS_H_IDENTITY },
 	};
 
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)

@@ -945,6 +945,22 @@ static void test_misc_rules(void **state)
 	rw_full(a, strlen(a), RW_IN, true, false, RW_UDP, &res);
 	assert_non_null(strstr(outbuf, "To: <sip:b@10.0.0.5>;tag=b\n"));
 	assert_non_null(strstr(outbuf, "From: <sip:a@10.0.0.5>;tag=a\n"));
+	{
+		static const char pai[] =
+			"INVITE sip:bob@198.51.100.2 SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-q\r\n"
+			"From: <sip:a@example.org>;tag=a\r\nTo: <sip:b@example.com>\r\n"
+			"Call-ID: q1\r\nCSeq: 1 INVITE\r\n"
+			"P-Asserted-Identity: \"A\" <sip:100@10.0.0.5>, <tel:+100>\r\n"
+			"Remote-Party-ID: <sip:100@10.0.0.5>;party=calling;screen=yes\r\n"
+			"Content-Length: 0\r\n\r\n";
+
+		rw(pai, RW_OUT, &res);
+		assert_int_equal(res.status, RW_UNCHANGED);	/* switched off */
+		rw_full(pai, strlen(pai), RW_OUT, true, false, RW_UDP, &res);
+		assert_non_null(strstr(outbuf, "P-Asserted-Identity: \"A\" <sip:100@203.0.113.5>, <tel:+100>\r\n"));
+		assert_non_null(strstr(outbuf, "Remote-Party-ID: <sip:100@203.0.113.5>;party=calling;screen=yes\r\n"));
+	}
 }
 
 static void test_corpus_invalid_passthrough(void **state)
