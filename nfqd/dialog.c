@@ -88,7 +88,10 @@ struct dialog {
 	struct sdp *pend;	/* offer waiting for its answer (pend_txn.valid) */
 	struct txn_ref pend_txn, last_offer, last_answer;
 	struct pinhole *pins;	/* pinholes this dialog holds a reference on */
-	size_t npins, cappins;
+	size_t npins;
+	/* PROTO and EARLY dialogs, oldest first: the ones a full table evicts */
+	struct dialog *sprev, *snext;
+	bool in_setup;
 };
 
 struct dialog_table {
@@ -97,6 +100,7 @@ struct dialog_table {
 	size_t ndbuckets;
 	size_t ndialogs;
 	struct pintable *pins;
+	struct dialog *setup_head, *setup_tail;
 	uint64_t next_due;	/* no dialog expires before this */
 	struct dialog_stats st;
 };
@@ -353,7 +357,6 @@ static void dialog_apply(struct emit *e, struct dialog *d, bool refresh, const c
 	free(want.p);
 	d->pins = held;
 	d->npins = nheld;
-	d->cappins = want.n ? want.n : 1;
 }
 
 /* ---- the dialog table ------------------------------------------------ */
@@ -373,15 +376,45 @@ static struct dialog *dlg_find(struct dialog_table *t, const char *call_id,
 	return NULL;
 }
 
-static struct dialog *dlg_new(struct dialog_table *t, const char *call_id,
-			      const char *caller_tag, const char *callee_tag,
-			      uint8_t caller_side, enum dstate st)
+static void setup_unlink(struct dialog_table *t, struct dialog *d)
 {
+	if (!d->in_setup)
+		return;
+	if (d->sprev)
+		d->sprev->snext = d->snext;
+	else
+		t->setup_head = d->snext;
+	if (d->snext)
+		d->snext->sprev = d->sprev;
+	else
+		t->setup_tail = d->sprev;
+	d->sprev = d->snext = NULL;
+	d->in_setup = false;
+}
+
+static void dlg_end(struct emit *e, struct dialog *d, const char *why);
+
+/* A new dialog, or NULL.  A full table evicts its oldest dialog still in
+ * setup (never keep, never a confirmed one): a flood of INVITEs that are
+ * never answered must not lock established calls, or new ones, out. */
+static struct dialog *dlg_new(struct emit *e, const char *call_id,
+			      const char *caller_tag, const char *callee_tag,
+			      uint8_t caller_side, enum dstate st, const struct dialog *keep)
+{
+	struct dialog_table *t = e->t;
 	struct dialog *d, **b;
 
 	if (t->ndialogs >= t->lim.max_dialogs) {
-		t->st.dialogs_refused++;
-		return NULL;
+		struct dialog *victim = t->setup_head;
+
+		if (victim && victim == keep)
+			victim = victim->snext;
+		if (!victim || t->lim.max_dialogs == 0) {
+			t->st.dialogs_refused++;
+			return NULL;
+		}
+		dlg_end(e, victim, "evicted");
+		t->st.dialogs_evicted++;
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -398,6 +431,15 @@ static struct dialog *dlg_new(struct dialog_table *t, const char *call_id,
 	}
 	d->caller_side = caller_side;
 	d->state = st;
+	if (st != D_CONFIRMED) {
+		d->in_setup = true;
+		d->sprev = t->setup_tail;
+		if (t->setup_tail)
+			t->setup_tail->snext = d;
+		else
+			t->setup_head = d;
+		t->setup_tail = d;
+	}
 	b = dbucket(t, call_id);
 	d->next = *b;
 	*b = d;
@@ -430,6 +472,7 @@ static void dlg_end(struct emit *e, struct dialog *d, const char *why)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = d->next;
+	setup_unlink(t, d);
 	dlg_free(d);
 	t->ndialogs--;
 	t->st.dialogs_ended++;
@@ -538,9 +581,10 @@ static bool id_ok(const char *s, bool may_be_empty)
 
 /* Finds the dialog a message belongs to, creating it when the message
  * starts one.  NULL: nothing to do for this message. */
-static struct dialog *dlg_for_message(struct dialog_table *t, const struct rw_sip *sip,
+static struct dialog *dlg_for_message(struct emit *e, const struct rw_sip *sip,
 				      uint8_t sender, uint64_t now)
 {
+	struct dialog_table *t = e->t;
 	const char *ft = sip->from_tag, *tt = sip->to_tag;
 	uint8_t other = sender ^ 1;
 	struct dialog *d, *proto;
@@ -558,7 +602,7 @@ static struct dialog *dlg_for_message(struct dialog_table *t, const struct rw_si
 	if (!tt[0]) {
 		if (!sip->is_request || !is_method(sip, "INVITE"))
 			return NULL;
-		d = dlg_new(t, sip->call_id, ft, "", sender, D_PROTO);
+		d = dlg_new(e, sip->call_id, ft, "", sender, D_PROTO, NULL);
 		if (d)
 			d->invite_cseq = sip->cseq;
 		return d;
@@ -570,7 +614,7 @@ static struct dialog *dlg_for_message(struct dialog_table *t, const struct rw_si
 		if (sip->status >= 300)
 			return proto;	/* e.g. 486 without a 18x first */
 		/* a new To-tag answering a known INVITE: fork an early dialog */
-		d = dlg_new(t, sip->call_id, ft, tt, other, D_EARLY);
+		d = dlg_new(e, sip->call_id, ft, tt, other, D_EARLY, proto);
 		if (!d)
 			return NULL;
 		d->invite_cseq = proto->invite_cseq;
@@ -586,7 +630,7 @@ static struct dialog *dlg_for_message(struct dialog_table *t, const struct rw_si
 	    sip->has_sdp) {
 		/* An in-dialog offer for a dialog we never saw start (nfqd
 		 * restarted): adopt it, so its next offer/answer gets media. */
-		d = dlg_new(t, sip->call_id, ft, tt, sender, D_CONFIRMED);
+		d = dlg_new(e, sip->call_id, ft, tt, sender, D_CONFIRMED, NULL);
 		if (d)
 			d->invite_cseq = sip->cseq;
 		return d;
@@ -626,7 +670,7 @@ size_t dialog_on_message(struct dialog_table *t, enum rw_dir dir,
 		return e.pe.n;
 	}
 
-	d = dlg_for_message(t, sip, sender, now_ms);
+	d = dlg_for_message(&e, sip, sender, now_ms);
 	if (!d) {
 		t->st.ignored++;
 		return e.pe.n;
@@ -674,6 +718,7 @@ size_t dialog_on_message(struct dialog_table *t, enum rw_dir dir,
 		struct dialog *proto = dlg_find(t, d->call_id, d->caller_tag, "", d->caller_side);
 
 		d->state = D_CONFIRMED;
+		setup_unlink(t, d);
 		/* The forking proxy cancels the other branches: their early
 		 * media stops now, not when the 487s arrive. */
 		end_early(&e, d->call_id, d->caller_tag, d->caller_side, d->invite_cseq,

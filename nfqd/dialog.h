@@ -58,13 +58,14 @@ size_t dialog_pinhole_count(const struct dialog_table *t);
 struct dialog_stats {
 	uint64_t dialogs_created;
 	uint64_t dialogs_ended;		/* bye, cancel, failure, timeout */
-	uint64_t dialogs_refused;	/* max_dialogs reached */
+	uint64_t dialogs_refused;	/* max_dialogs reached, all confirmed */
 	uint64_t pins_opened;		/* PIN_OPEN intents for a new pinhole */
 	uint64_t pins_closed;
 	uint64_t pins_refused_cap;	/* per-dialog or table cap reached */
 	uint64_t pins_refused_addr;	/* special or own public address */
 	uint64_t intents_deferred;	/* out[] was full; sent on a later call */
 	uint64_t ignored;		/* no Call-ID, too long, unknown dialog */
+	uint64_t dialogs_evicted;	/* oldest unanswered one, for a new one */
 };
 void dialog_get_stats(const struct dialog_table *t, struct dialog_stats *st);
 

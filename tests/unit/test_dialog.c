@@ -484,14 +484,74 @@ static void test_caps(void **state)
 	n = feed(t, RW_IN, &m, 0);
 	assert_int_equal(n, 4);
 	assert_int_equal(dialog_pinhole_count(t), 10);
-	/* dialogs: k1, k2 and their lingering protos; a fifth is refused */
+	/* dialogs: k1, k2 and their lingering protos; a fifth takes the
+	 * place of the oldest one in setup (k1's proto) */
 	REQ(&m, "INVITE", 1, "k3", "a", "");
 	media(&m, "10.0.0.5", 4200);
-	feed(t, RW_OUT, &m, 0);
+	assert_int_equal(feed(t, RW_OUT, &m, 0), 0);
 	assert_int_equal(dialog_count(t), 4);
+	assert_int_equal(dialog_pinhole_count(t), 10);
 	dialog_get_stats(t, &st);
 	assert_true(st.pins_refused_cap >= 2);
-	assert_true(st.dialogs_refused >= 1);
+	assert_int_equal(st.dialogs_evicted, 1);
+	assert_int_equal(st.dialogs_refused, 0);
+	dialog_table_free(t);
+}
+
+/* A flood of INVITEs nobody answers, into a full table: the oldest
+ * dialogs in setup make room (an early dialog's pinholes close), the
+ * established call keeps its media. */
+static void test_eviction(void **state)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t;
+	struct dialog_stats st;
+	uint64_t now = 0;
+	struct msg m;
+	char cid[16];
+	size_t n;
+
+	l.max_dialogs = 4;
+	t = basic_call(&now);	/* c1 established, 4 pinholes, 1 dialog */
+	dialog_table_free(t);
+	t = dialog_table_new(&l);
+	now = 0;
+	REQ(&m, "INVITE", 1, "est", "a", "");
+	media(&m, "10.0.0.5", 4000);
+	feed(t, RW_OUT, &m, now);
+	RSP(&m, 200, "INVITE", 1, "est", "a", "b");
+	media(&m, "198.51.100.20", 5000);
+	assert_int_equal(feed(t, RW_IN, &m, now), 4);
+	now += 40000;
+	dialog_expire(t, now, out, MAXI);	/* the proto's linger ends */
+	/* a call ringing with early media */
+	REQ(&m, "INVITE", 1, "ring", "a", "");
+	media(&m, "10.0.0.5", 4100);
+	feed(t, RW_OUT, &m, now);
+	RSP(&m, 183, "INVITE", 1, "ring", "a", "b");
+	media(&m, "198.51.100.21", 5100);
+	assert_int_equal(feed(t, RW_IN, &m, now), 4);
+	assert_int_equal(dialog_count(t), 3);
+	/* the flood: 4th fits, 5th evicts ring's proto, 6th ring's early dialog */
+	for (int i = 0; i < 10; i++) {
+		snprintf(cid, sizeof(cid), "fl%d", i);
+		REQ(&m, "INVITE", 1, cid, "x", "");
+		n = feed(t, RW_IN, &m, now);
+		if (i == 2) {
+			assert_int_equal(count_op(n, PIN_CLOSE), 4);
+			assert_four(n, PIN_CLOSE, "198.51.100.21", 4100, 5100);
+			assert_string_equal(out[0].why, "evicted");
+		} else {
+			assert_int_equal(n, 0);
+		}
+		assert_int_equal(dialog_count(t), i == 0 ? 4 : 4);
+	}
+	dialog_get_stats(t, &st);
+	assert_int_equal(st.dialogs_evicted, 9);
+	assert_int_equal(st.dialogs_refused, 0);
+	assert_int_equal(dialog_pinhole_count(t), 4);	/* est's, untouched */
+	REQ(&m, "BYE", 2, "est", "a", "b");
+	assert_int_equal(count_op(feed(t, RW_OUT, &m, now), PIN_CLOSE), 4);
 	dialog_table_free(t);
 }
 
@@ -860,15 +920,16 @@ static void test_random_sequences(void **state)
 	drain(t, now);
 	drain(t, now + 8000000);
 	dialog_get_stats(t, &st);
-	print_message("random: %llu dialogs, %llu opens, %llu closes, %llu deferred, "
+	print_message("random: %llu dialogs (%llu evicted), %llu opens, %llu closes, %llu deferred, "
 		      "%llu refused (cap), %llu refused (addr), max model %zu\n",
-		      (unsigned long long)st.dialogs_created, (unsigned long long)st.pins_opened,
+		      (unsigned long long)st.dialogs_created, (unsigned long long)st.dialogs_evicted, (unsigned long long)st.pins_opened,
 		      (unsigned long long)st.pins_closed, (unsigned long long)st.intents_deferred,
 		      (unsigned long long)st.pins_refused_cap, (unsigned long long)st.pins_refused_addr,
 		      maxmodel);
 	/* the sequence must reach the states it is meant to test */
 	assert_true(st.dialogs_created > 1000 && st.pins_opened > 1000 &&
-		    st.intents_deferred > 100 && st.pins_refused_cap > 10 && maxmodel >= 24);
+		    st.intents_deferred > 100 && st.pins_refused_cap > 10 && maxmodel >= 24 &&
+		    st.dialogs_evicted > 10);
 	assert_int_equal(dialog_count(t), 0);
 	assert_int_equal(dialog_pinhole_count(t), 0);
 	assert_int_equal(nmodel, 0);
@@ -887,6 +948,7 @@ int main(void)
 		cmocka_unit_test_setup(test_cancel_and_failure, setup),
 		cmocka_unit_test_setup(test_timeouts, setup),
 		cmocka_unit_test_setup(test_caps, setup),
+		cmocka_unit_test_setup(test_eviction, setup),
 		cmocka_unit_test_setup(test_special_addresses, setup),
 		cmocka_unit_test_setup(test_shared_pinholes, setup),
 		cmocka_unit_test_setup(test_deferred, setup),
