@@ -10,6 +10,8 @@
  *   nfqd fp get ID                                      one line (fp_format)
  *   nfqd fp list [cookie=N]                             one line per flow
  *   nfqd fp flush
+ *   nfqd fp events SECONDS                              flows removed for
+ *                                                       idleness, as they go
  *   nfqd fp raw CMD HEX                                 send attribute bytes
  *                                                       as they are (tests)
  *
@@ -36,6 +38,7 @@ static void fp_usage(void)
 	      "       nfqd fp get ID\n"
 	      "       nfqd fp list [cookie=N]\n"
 	      "       nfqd fp flush\n"
+	      "       nfqd fp events SECONDS\n"
 	      "       nfqd fp raw add|del|get|flush|expired|NUM HEX\n", stderr);
 }
 
@@ -240,6 +243,15 @@ int cmd_fp(int argc, char **argv)
 	} else if (strcmp(argv[1], "flush") == 0 && argc == 2) {
 		if (fp_flush(&c) < 0)
 			ret = fp_fail("flush");
+	} else if (strcmp(argv[1], "events") == 0 && argc == 3) {
+		if (fp_num(argv[2], 86400, &v))
+			ret = 2;
+		else {
+			/* Line-buffered: a test reads the lines while we wait. */
+			setvbuf(stdout, NULL, _IOLBF, 0);
+			if (fp_events(&c, (int)v * 1000, fp_print, NULL) < 0)
+				ret = fp_fail("events");
+		}
 	} else if (strcmp(argv[1], "raw") == 0 && argc == 4) {
 		static const char *const names[] = { "unspec", "add", "del", "get", "flush", "expired" };
 		uint8_t attrs[1024];

@@ -6,6 +6,7 @@
  *   ack:      NLMSG_ERROR, error 0 or -errno (+ extack, which we ignore)
  */
 #include <errno.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,13 +72,43 @@ static struct nlmsghdr *fp_msg(const struct fp_client *c, char *buf, uint8_t cmd
 	return nlh;
 }
 
+struct fp_grp {
+	const char *name;
+	uint32_t id;
+};
+
+static int fp_grp_cb(const struct nlattr *a, void *data)
+{
+	struct fp_grp *g = data;
+
+	if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_NAME &&
+	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+		g->name = mnl_attr_get_str(a);
+	else if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_ID &&
+		 mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		g->id = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
 static int fp_family_cb(const struct nlattr *a, void *data)
 {
-	uint16_t *id = data;
+	struct fp_client *c = data;
+	struct nlattr *pos;
 
 	if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID &&
 	    mnl_attr_validate(a, MNL_TYPE_U16) == 0)
-		*id = mnl_attr_get_u16(a);
+		c->family_id = mnl_attr_get_u16(a);
+	if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GROUPS &&
+	    mnl_attr_validate(a, MNL_TYPE_NESTED) == 0) {
+		mnl_attr_for_each_nested(pos, a) {
+			struct fp_grp g = { 0 };
+
+			if (mnl_attr_parse_nested(pos, fp_grp_cb, &g) < 0)
+				continue;
+			if (g.name && strcmp(g.name, SIPNAT_FP_MCGRP_EVENTS) == 0)
+				c->events_group = g.id;
+		}
+	}
 	return MNL_CB_OK;
 }
 
@@ -108,7 +139,7 @@ int fp_open(struct fp_client *c)
 	g->cmd = CTRL_CMD_GETFAMILY;
 	g->version = 1;
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, SIPNAT_FP_GENL_NAME);
-	if (fp_talk(c, nlh, fp_family_msg, &c->family_id) < 0)
+	if (fp_talk(c, nlh, fp_family_msg, c) < 0)
 		goto err;	/* ENOENT: no such family, the module is not loaded */
 	if (!c->family_id) {
 		errno = EPROTO;
@@ -376,6 +407,60 @@ int fp_flush(struct fp_client *c)
 	char buf[256];
 
 	return fp_talk(c, fp_msg(c, buf, SIPNAT_FP_CMD_FLUSH), NULL, NULL);
+}
+
+static int fp_event_msg(const struct nlmsghdr *nlh, void *data)
+{
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*g) || g->cmd != SIPNAT_FP_CMD_EXPIRED)
+		return MNL_CB_OK;	/* some other notification: not ours to read */
+	return fp_flow_msg(nlh, data);
+}
+
+int fp_events(struct fp_client *c, int timeout_ms,
+	      int (*fn)(const struct fp_flow *f, void *arg), void *arg)
+{
+	struct fp_parse p = { .fn = fn, .arg = arg };
+	struct timespec start, now;
+	int fd = mnl_socket_get_fd(c->nl), ret = 0, left;
+	char *buf;
+
+	if (!c->events_group) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (mnl_socket_setsockopt(c->nl, NETLINK_ADD_MEMBERSHIP, &c->events_group,
+				  sizeof(c->events_group)) < 0)
+		return -1;
+	buf = malloc(FP_BUF);
+	if (!buf)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!p.stopped) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - (int)((now.tv_sec - start.tv_sec) * 1000 +
+					  (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0)
+			break;
+		if (poll(&pfd, 1, left) <= 0)
+			continue;	/* timeout or EINTR: the loop checks the time */
+		n = mnl_socket_recvfrom(c->nl, buf, FP_BUF);
+		if (n < 0) {
+			ret = -1;
+			break;
+		}
+		/* Notifications carry sequence 0 and port id 0. */
+		if (mnl_cb_run(buf, (size_t)n, 0, 0, fp_event_msg, &p) < 0) {
+			ret = -1;
+			break;
+		}
+	}
+	free(buf);
+	return ret;
 }
 
 int fp_raw(struct fp_client *c, uint8_t cmd, const void *attrs, size_t len)

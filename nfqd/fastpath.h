@@ -27,6 +27,7 @@ struct mnl_socket;
 struct fp_client {
 	struct mnl_socket *nl;
 	uint16_t family_id;
+	uint32_t events_group;		/* multicast group id, 0 if none */
 	unsigned int portid;
 	uint32_t seq;
 };
@@ -69,6 +70,12 @@ int fp_get(struct fp_client *c, uint32_t id, struct fp_flow *out);
 int fp_dump(struct fp_client *c, bool has_cookie, uint64_t cookie,
 	    int (*fn)(const struct fp_flow *f, void *arg), void *arg, bool *intr);
 int fp_flush(struct fp_client *c);
+
+/* Joins the "events" group and calls fn for each flow the module removed
+ * for idleness (SIPNAT_FP_CMD_EXPIRED, with the final figures), for at most
+ * timeout_ms or until fn returns nonzero.  0, or -1 with errno set. */
+int fp_events(struct fp_client *c, int timeout_ms,
+	      int (*fn)(const struct fp_flow *f, void *arg), void *arg);
 
 /* Sends command cmd with attrs (len bytes of ready-made attributes, not
  * checked here) and waits for the ack: for tests and for debugging the

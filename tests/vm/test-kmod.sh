@@ -263,6 +263,14 @@ check_eq "after BYE: media still arrives (normal path, masqueraded)" \
 	"got=5 bad_csum=0 ttl=63 src=10.0.2.1:4000" "$(echo "$r" | cut -d' ' -f1-4)"
 check_eq "after BYE: the forward chain carries it" $((f0 + 5)) "$(fwd)"
 
+# A dump longer than one message buffer resumes where it stopped.
+ip netns exec "$router" bash -c "for p in \$(seq 40001 40120); do
+	$nfqd fp add match=10.0.2.2:\$p cookie=12 >/dev/null || echo ERR; done"
+check_eq "dump of 120 flows over several messages: each once" "120 120" \
+	"$(fp list cookie=12 | awk '{ print $1 }' | sort | uniq | wc -l) $(fp list | grep -c ' cookie=12 ')"
+fp del cookie=12 >/dev/null
+check_eq "delete by cookie removed all 120" 0 "$(fp list | grep -c ' cookie=12 ')"
+
 # An owned flow ends with the socket that added it (a daemon exiting or
 # crashing); `nfqd fp add` exits at once, so its flow must be gone already.
 own=$(fp add match=10.0.2.2:30031 owned)
@@ -271,9 +279,17 @@ check_eq "owned flow removed when its socket closed" ENOENT "$(fp get "$own" 2>/
 check_eq "a flow without the flag stays" "$keep" "$(field "$(flowget "$keep")" id)"
 fp del "$keep" >/dev/null
 
-idle=$(fp add match=10.0.2.2:30030 timeout=1)
-slowwait 6 eval "! fp get $idle >/dev/null 2>&1"
+fp events 20 >"$tmp/events" 2>&1 &
+events=$!
+sleep 1		# let it join the group before the flow can expire
+idle=$(fp add match=10.0.2.2:30030 timeout=1 cookie=11)
+slowwait 8 eval "! fp get $idle >/dev/null 2>&1"
 check_eq "idle flow removed after its timeout" ENOENT "$(fp get "$idle" 2>/dev/null | tail -n1)"
+slowwait 5 grep -q "^id=$idle " "$tmp/events"
+check_eq "its expiry announced on the events group, with figures" "$idle 11 0" \
+	"$(l=$(grep "^id=$idle " "$tmp/events"); echo "$(field "$l" id) $(field "$l" cookie) $(field "$l" packets)")"
+kill "$events" 2>/dev/null
+wait "$events" 2>/dev/null
 fp del cookie=9 >/dev/null
 
 # ---- 4. unload during traffic -----------------------------------------------
