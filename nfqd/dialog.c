@@ -34,6 +34,7 @@
  */
 #include "dialog.h"
 #include "pintable.h"
+#include "siphash.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -112,17 +113,6 @@ struct emit {
 };
 
 /* ---- hashing ---------------------------------------------------------- */
-
-static uint32_t fnv1a(const void *p, size_t len, uint32_t h)
-{
-	const uint8_t *b = p;
-
-	for (size_t k = 0; k < len; k++) {
-		h ^= b[k];
-		h *= 16777619u;
-	}
-	return h;
-}
 
 static size_t pow2_at_least(size_t n, size_t lo, size_t hi)
 {
@@ -363,7 +353,8 @@ static void dialog_apply(struct emit *e, struct dialog *d, bool refresh, const c
 
 static struct dialog **dbucket(struct dialog_table *t, const char *call_id)
 {
-	return &t->dbuckets[fnv1a(call_id, strlen(call_id), 2166136261u) & (t->ndbuckets - 1)];
+	return &t->dbuckets[sn_siphash(t->lim.hash_key, call_id, strlen(call_id)) &
+			    (t->ndbuckets - 1)];
 }
 
 static struct dialog *dlg_find(struct dialog_table *t, const char *call_id,
@@ -778,7 +769,7 @@ struct dialog_table *dialog_table_new(const struct dialog_limits *lim)
 	t->lim = *lim;
 	t->ndbuckets = pow2_at_least(lim->max_dialogs / 2, 64, 1u << 18);
 	t->dbuckets = calloc(t->ndbuckets, sizeof(*t->dbuckets));
-	t->pins = pintable_new(lim->max_pinholes);
+	t->pins = pintable_new(lim->max_pinholes, lim->hash_key);
 	if (!t->dbuckets || !t->pins) {
 		free(t->dbuckets);
 		pintable_free(t->pins);

@@ -26,6 +26,10 @@ struct dialog_limits {
 	 * and an inside party's SDP that already carries one is read as the
 	 * private address behind it.  NULL: no such check. */
 	const struct natmap *map;
+	/* Optional: a random key (getrandom) for the Call-ID and pinhole
+	 * hashes, so that keys chosen by a peer cannot make one chain long.
+	 * All zero works, predictably. */
+	uint64_t hash_key[2];
 };
 
 enum pin_op { PIN_OPEN, PIN_CLOSE };

@@ -8,6 +8,7 @@
  * not queued.
  */
 #include "pintable.h"
+#include "siphash.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -27,21 +28,11 @@ struct pintable {
 	struct pin_node **buckets;
 	size_t nbuckets;
 	size_t max;
+	uint64_t key[2];
 	size_t npins;		/* distinct pinholes with refs > 0 */
 	struct pin_node *qhead, *qtail;	/* intents that did not fit in out[] */
 	struct pintable_stats st;
 };
-
-static uint32_t fnv1a(const void *p, size_t len, uint32_t h)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= b[i];
-		h *= 16777619u;
-	}
-	return h;
-}
 
 static size_t pow2_at_least(size_t n, size_t lo, size_t hi)
 {
@@ -63,14 +54,18 @@ bool pinhole_equal(const struct pinhole *a, const struct pinhole *b)
 	       sn_addr_equal(&a->src, &b->src) && sn_addr_equal(&a->dst, &b->dst);
 }
 
-static uint32_t pin_hash(const struct pinhole *p)
+static uint32_t pin_hash(const struct pintable *t, const struct pinhole *p)
 {
-	uint32_t h = 2166136261u;
+	uint8_t k[36];
+	size_t alen = addr_len(&p->src), blen = addr_len(&p->dst);
 
-	h = fnv1a(&p->l4proto, 1, h);
-	h = fnv1a(&p->dport, 2, h);
-	h = fnv1a(p->src.u.bytes, addr_len(&p->src), h);
-	return fnv1a(p->dst.u.bytes, addr_len(&p->dst), h);
+	k[0] = p->l4proto;
+	k[1] = (uint8_t)(p->dport >> 8);
+	k[2] = (uint8_t)p->dport;
+	k[3] = (uint8_t)alen;
+	memcpy(k + 4, p->src.u.bytes, alen);
+	memcpy(k + 4 + alen, p->dst.u.bytes, blen);
+	return (uint32_t)sn_siphash(t->key, k, 4 + alen + blen);
 }
 
 static bool emit_one(struct pin_emit *e, enum pin_op op, const struct pinhole *ph,
@@ -105,7 +100,7 @@ static void pin_enqueue(struct pintable *t, struct pin_node *n)
 
 static void pin_unlink_free(struct pintable *t, struct pin_node *n)
 {
-	struct pin_node **pp = &t->buckets[pin_hash(&n->ph) & (t->nbuckets - 1)];
+	struct pin_node **pp = &t->buckets[pin_hash(t, &n->ph) & (t->nbuckets - 1)];
 
 	while (*pp && *pp != n)
 		pp = &(*pp)->next;
@@ -153,7 +148,7 @@ void pintable_flush(struct pintable *t, struct pin_emit *e)
 
 static struct pin_node *pin_find(struct pintable *t, const struct pinhole *ph)
 {
-	struct pin_node *n = t->buckets[pin_hash(ph) & (t->nbuckets - 1)];
+	struct pin_node *n = t->buckets[pin_hash(t, ph) & (t->nbuckets - 1)];
 
 	while (n && !pinhole_equal(&n->ph, ph))
 		n = n->next;
@@ -176,7 +171,7 @@ bool pintable_ref(struct pintable *t, struct pin_emit *e, const struct pinhole *
 			return false;
 		n->ph = *ph;
 		n->ph.timeout_s = 0;
-		b = pin_hash(ph) & (t->nbuckets - 1);
+		b = pin_hash(t, ph) & (t->nbuckets - 1);
 		n->next = t->buckets[b];
 		t->buckets[b] = n;
 	}
@@ -214,7 +209,7 @@ void pintable_refresh(struct pintable *t, struct pin_emit *e, const struct pinho
 }
 
 
-struct pintable *pintable_new(size_t max)
+struct pintable *pintable_new(size_t max, const uint64_t key[2])
 {
 	struct pintable *t = calloc(1, sizeof(*t));
 
@@ -223,6 +218,8 @@ struct pintable *pintable_new(size_t max)
 		return NULL;
 	}
 	t->max = max;
+	t->key[0] = key[0];
+	t->key[1] = key[1];
 	t->nbuckets = pow2_at_least(max / 2, 64, 1u << 20);
 	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
 	if (!t->buckets) {

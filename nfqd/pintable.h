@@ -30,8 +30,9 @@ struct pintable_stats {
 
 struct pintable;
 
-/* NULL with errno ENOMEM.  max: distinct pinholes at most. */
-struct pintable *pintable_new(size_t max);
+/* NULL with errno ENOMEM.  max: distinct pinholes at most; key: the
+ * hash key (see dialog_limits.hash_key). */
+struct pintable *pintable_new(size_t max, const uint64_t key[2]);
 void pintable_free(struct pintable *pt);
 
 /* Takes a reference (opening the pinhole on the first one, refreshing it

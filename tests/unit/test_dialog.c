@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "dialog.h"
+#include "siphash.h"
 
 #define MAXI 128
 
@@ -936,6 +937,39 @@ static void test_random_sequences(void **state)
 	dialog_table_free(t);
 }
 
+/* SipHash-2-4 test vectors from the paper (key 00..0f). */
+static void test_siphash_vectors(void **state)
+{
+	const uint64_t key[2] = { 0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL };
+	uint8_t msg[15];
+
+	for (int i = 0; i < 15; i++)
+		msg[i] = (uint8_t)i;
+	assert_true(sn_siphash(key, msg, 0) == 0x726fdb47dd0e0e31ULL);
+	assert_true(sn_siphash(key, msg, 15) == 0xa129ca6149be45e5ULL);
+}
+
+/* A keyed table behaves the same. */
+static void test_hash_key(void **state)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t;
+	struct msg m;
+
+	l.hash_key[0] = 0x0123456789abcdefULL;
+	l.hash_key[1] = 42;
+	t = dialog_table_new(&l);
+	REQ(&m, "INVITE", 1, "hk", "a", "");
+	media(&m, "10.0.0.5", 4000);
+	feed(t, RW_OUT, &m, 0);
+	RSP(&m, 200, "INVITE", 1, "hk", "a", "b");
+	media(&m, "198.51.100.20", 5000);
+	assert_int_equal(feed(t, RW_IN, &m, 0), 4);
+	REQ(&m, "BYE", 2, "hk", "b", "a");
+	assert_int_equal(count_op(feed(t, RW_IN, &m, 0), PIN_CLOSE), 4);
+	dialog_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -955,6 +989,8 @@ int main(void)
 		cmocka_unit_test_setup(test_ignored, setup),
 		cmocka_unit_test_setup(test_with_rewrite_core, setup),
 		cmocka_unit_test_setup(test_random_sequences, setup),
+		cmocka_unit_test(test_siphash_vectors),
+		cmocka_unit_test_setup(test_hash_key, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
