@@ -10,10 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <unistd.h>
 
-#include "cmds.h"
 #include "rewrite.h"
 
 static struct natmap map;
@@ -686,110 +683,6 @@ static void test_maddr_keepalive_chain(void **state)
 	assert_int_equal(natmap_add_spec(&map, "10.0.0.9=10.0.0.5", err, sizeof(err)), -1);
 }
 
-/* Runs `nfqd rewrite` in-process with stdout/stderr captured. */
-static int run_cmd(char **argv, char *out, size_t outsz, char *err, size_t errsz)
-{
-	char o[] = "/tmp/sipnat-test-out-XXXXXX", e[] = "/tmp/sipnat-test-err-XXXXXX";
-	int fo = mkstemp(o), fe = mkstemp(e), so = dup(1), se = dup(2), si = dup(0), rc, argc = 0;
-	int nul = open("/dev/null", O_RDONLY);
-	ssize_t n;
-
-	while (argv[argc])
-		argc++;
-	assert_true(fo >= 0 && fe >= 0);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(fo, 1);
-	dup2(fe, 2);
-	dup2(nul, 0);	/* "-" reads an empty stdin, never the terminal */
-	rc = cmd_rewrite(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(so, 1);
-	dup2(se, 2);
-	dup2(si, 0);
-	close(so);
-	close(se);
-	close(si);
-	close(nul);
-	n = pread(fo, out, outsz - 1, 0);
-	out[n > 0 ? n : 0] = '\0';
-	n = pread(fe, err, errsz - 1, 0);
-	err[n > 0 ? n : 0] = '\0';
-	close(fo);
-	close(fe);
-	unlink(o);
-	unlink(e);
-	return rc;
-}
-
-static void test_cmd_rewrite(void **state)
-{
-	static char out[RW_MAX_MESSAGE + 1], err[8192];
-	static const char msg[] =
-		"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-c\r\n"
-		"From: <sip:a@example.org>;tag=a\r\nTo: <sip:b@example.com>;tag=b\r\n"
-		"Call-ID: c1\r\nCSeq: 1 INVITE\r\nContact: <sip:b@10.0.0.5:5062>\r\n"
-		"Content-Type: application/sdp\r\nContent-Length: 49\r\n\r\n"
-		"v=0\r\nc=IN IP4 10.0.0.5\r\nm=audio 20002 RTP/AVP 0\r\n";
-	char path[] = "/tmp/sipnat-test-msg-XXXXXX", conf[] = "/tmp/sipnat-test-conf-XXXXXX";
-	int fd = mkstemp(path), cf = mkstemp(conf);
-
-	assert_true(fd >= 0 && cf >= 0);
-	assert_int_equal(write(fd, msg, strlen(msg)), (ssize_t)strlen(msg));
-	close(fd);
-	{
-		static const char c[] = "map = 10.0.0.5:5062=203.0.113.5:5060\n"
-					"media-ports = 10.0.0.5:20000-20999=203.0.113.5:40000\n";
-
-		assert_int_equal(write(cf, c, strlen(c)), (ssize_t)strlen(c));
-		close(cf);
-	}
-	assert_int_equal(run_cmd((char *[]){ "rewrite", "--help", NULL }, out, sizeof(out), err,
-				 sizeof(err)), 0);
-	assert_non_null(strstr(out, "usage: nfqd rewrite --dir out|in"));
-	assert_int_equal(run_cmd((char *[]){ "rewrite", path, NULL }, out, sizeof(out), err,
-				 sizeof(err)), 2);
-	assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "out", "--map", "10.0.0.5",
-					     path, NULL }, out, sizeof(out), err, sizeof(err)), 2);
-	assert_non_null(strstr(err, "nfqd rewrite: --map: "));
-	assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "sideways", NULL }, out,
-				 sizeof(out), err, sizeof(err)), 2);
-	/* names before maps on the command line are fine */
-	assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "out", "--explain",
-					     "--public-name", "203.0.113.5=pbx.example.net",
-					     "--map", "10.0.0.5:5062=203.0.113.5:5060", path, NULL },
-				 out, sizeof(out), err, sizeof(err)), 0);
-	assert_non_null(strstr(out, "Contact: <sip:b@pbx.example.net:5060>\r\n"));
-	assert_non_null(strstr(err, "edit contact 173+13 \"10.0.0.5:5062\" -> \"pbx.example.net:5060\"\n"));
-	assert_non_null(strstr(err, "edit sdp_c= 256+8 \"10.0.0.5\" -> \"203.0.113.5\"\n"));
-	assert_non_null(strstr(err, "edit content-length 236+2 \"49\" -> \"52\"\n"));
-	assert_non_null(strstr(err, "media 0 audio RTP/AVP udp private=10.0.0.5:20002 "
-				    "public=203.0.113.5:20002 rtcp=- mux=no dir=sendrecv pinhole=yes\n"));
-	assert_non_null(strstr(err, "result rewritten edits=3 media=1\n"));
-	/* the configuration file, and the way back */
-	assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "out", "--config", conf, path,
-					     NULL }, out, sizeof(out), err, sizeof(err)), 0);
-	assert_non_null(strstr(out, "m=audio 40002 RTP/AVP 0\r\n"));
-	assert_non_null(strstr(out, "Contact: <sip:b@203.0.113.5:5060>\r\n"));
-	assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "in", "--config", conf,
-					     "--explain", "-", NULL }, out, sizeof(out), err,
-				 sizeof(err)), 0);	/* stdin is empty here */
-	assert_non_null(strstr(err, "result passthrough reason=empty\n"));
-	assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "in", "--strict", "--explain",
-					     "--map", "10.0.0.5=203.0.113.5",
-					     "../shared/corpus/sip/110-rfc4475-3_1_2_17-mismatch01.sip",
-					     NULL }, out, sizeof(out), err, sizeof(err)), 0);
-	if (access("../shared/corpus/sip/110-rfc4475-3_1_2_17-mismatch01.sip", R_OK) == 0) {
-		assert_string_equal(out, "");
-		assert_string_equal(err, "result drop reason=bad-cseq\n");
-	}
-	assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "in", "--config", "/nonexistent",
-					     path, NULL }, out, sizeof(out), err, sizeof(err)), 2);
-	unlink(path);
-	unlink(conf);
-}
-
 /* Mutated corpus messages (a fixed-seed generator, bounded): whatever the
  * core decides, a passthrough is byte-identical, the output stays within
  * bounds, and a rewritten message is idempotent.  ASan/UBSan watch. */
@@ -1025,7 +918,6 @@ cmocka_unit_test_setup_teardown(test_response_inverse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unchanged_toobig, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corpus_properties, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maddr_keepalive_chain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cmd_rewrite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mutations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_misc_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corpus_invalid_passthrough, setup, teardown),
