@@ -12,7 +12,8 @@
  * Owns: nothing the daemon uses.  Must not: be linked into nfqd.
  *
  *   rwcheck [--map S]... [--public-name S]... [--media-ports S]... --dir out|in
- *           [--transport udp|tcp] [--write OUTFILE] FILE
+ *           [--transport udp|tcp] [--rewrite-from-to] [--strict]
+ *           [--write OUTFILE] FILE
  *   rwcheck --pcap OUT.pcap FILE...
  * Exit: 0 all properties hold, 1 one broke (reason on stderr), 2 usage.
  */
@@ -270,7 +271,7 @@ static int write_pcap(const char *outpath, int nfiles, char **files)
 static void usage(void)
 {
 	fprintf(stderr, "usage: rwcheck [--map S]... [--public-name S]... --dir out|in "
-		"[--transport udp|tcp] [--write OUT] FILE\n"
+		"[--transport udp|tcp] [--rewrite-from-to] [--strict] [--write OUT] FILE\n"
 		"       rwcheck --pcap OUT.pcap FILE...\n");
 	exit(2);
 }
@@ -326,6 +327,10 @@ int main(int argc, char **argv)
 		} else if (!strcmp(arg, "--transport") && val) {
 			in.transport = !strcmp(val, "tcp") ? RW_TCP : RW_UDP;
 			i++;
+		} else if (!strcmp(arg, "--rewrite-from-to")) {
+			cfg.rewrite_from_to = true;
+		} else if (!strcmp(arg, "--strict")) {
+			cfg.strict = true;
 		} else if (!strcmp(arg, "--write") && val) {
 			write_to = val;
 			i++;

@@ -20,12 +20,13 @@
 #  7. the opposite direction undoes every edit (a request's Via and an inbound
 #     Route excepted: only the other direction rewrites those), except where
 #     roundtrip.skip says why not.
-# Then per direction, tshark as an independent judge: each valid message,
-# rewritten, dissects as its original did (malformed and expert findings,
-# method, status, CSeq, Call-ID, URIs, Via, SDP lines compared with every
-# mapped address and all ports folded to tokens), and no outbound SDP c=
-# (no inbound one) of a rewritten message still holds a mapped private
-# (public) address.
+# Then the properties of 1 hold with the other transport and From/To
+# rewriting on (no expected files for those).  Then per direction, tshark as
+# an independent judge: each valid message, rewritten, dissects as its
+# original did (malformed and expert findings, method, status, CSeq, Call-ID,
+# URIs, Via, SDP lines compared with every mapped address and all ports
+# folded to tokens), and no outbound SDP c= (no inbound one) of a rewritten
+# message still holds a mapped private (public) address.
 #
 # usage: test-corpus.sh [-g] [-s] [NAME-GLOB...]
 #   -g  (re)write the expected files from this run; review `git diff` after
@@ -227,6 +228,27 @@ for f in "${files[@]}"; do
 	done
 	[ "${valid[$(basename "$f")]:-yes}" = yes ] && valid_names+=("$(basename "$f" .sip)")
 done
+
+# ---- variants: the other transport, From/To rewriting on ----
+# No expected files: rw_check.h's properties must hold in every setting.
+nvar=0 vbad=0
+for f in "${files[@]}"; do
+	case ${transport[$(basename "$f")]:-UDP} in UDP) t=tcp ;; *) t=udp ;; esac
+	for dir in out in; do
+		nvar=$((nvar + 1))
+		if ! "$rwcheck" --dir $dir --transport $t --rewrite-from-to "${mapargs[@]}" "$f" \
+			>/dev/null 2>"$tmp/var.err"; then
+			echo "FAIL: variant $dir $t --rewrite-from-to $(basename "$f" .sip):"
+			sed 's/^/    /' "$tmp/var.err" | head -5
+			vbad=$((vbad + 1))
+		fi
+	done
+done
+if [ $vbad -eq 0 ]; then
+	echo "PASS: variants: $nvar runs with the other transport and --rewrite-from-to keep every property"
+else
+	ret=1
+fi
 
 # ---- tshark: rewritten valid messages dissect as their originals ----
 # Every mapped private or public address, FQDN, and the port after it, becomes
