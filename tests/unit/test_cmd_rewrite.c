@@ -119,10 +119,32 @@ static void test_cmd_rewrite(void **state)
 	unlink(conf);
 }
 
+/* Over RW_MAX_MESSAGE: forwarded whole and unchanged, said on stderr. */
+static void test_cmd_too_big(void **state)
+{
+	static char big[RW_MAX_MESSAGE + 5000], out[RW_MAX_MESSAGE + 6000], err[4096];
+	char path[] = "/tmp/sipnat-test-big-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "OPTIONS sip:a@10.0.0.5 SIP/2.0\r\n", 33);
+	assert_int_equal(write(fd, big, sizeof(big)), (ssize_t)sizeof(big));
+	close(fd);
+	assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "out", "--explain", "--map",
+					     "10.0.0.5=203.0.113.5", path, NULL },
+				 out, sizeof(out), err, sizeof(err)), 0);
+	assert_memory_equal(out, big, sizeof(big));
+	assert_non_null(strstr(err, "input larger than 65535 bytes: passed through unchanged (too-big)\n"));
+	assert_non_null(strstr(err, "result passthrough reason=too-big\n"));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cmd_rewrite),
+		cmocka_unit_test(test_cmd_too_big),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
