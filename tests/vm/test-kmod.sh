@@ -235,6 +235,20 @@ r=$(ip netns exec "$router" setpriv --bounding-set=-net_admin "$nfqd" fp list 2>
 	tail -n1)
 check_eq "without CAP_NET_ADMIN: even a dump is refused" EPERM "$r"
 
+# Random requests (in the phone's namespace: flows are per namespace, and it
+# flushes what it manages to add).  panic_on_warn turns any kernel warning
+# into a failed boot.
+r=$(ip netns exec "$phone" /usr/bin/python3 "$top/tests/vm/fp_nlfuzz.py" 3000 "$RANDOM" 2>&1)
+echo "fuzz: $r"
+ok=$(echo "$r" | sed -n 's/.* ok=\([0-9]*\) refused=\([0-9]*\).*/\1 \2/p')
+set -- $ok
+if [ "${1:-0}" -gt 0 ] && [ "${2:-0}" -gt 0 ] && echo "$r" | grep -q "^sent=3000 "; then
+	pass "3000 random requests: every one answered, some accepted, some refused"
+else
+	fail "random requests: $r"
+fi
+check_eq "the router's flows untouched by the other namespace" 2 "$(fp list | wc -l)"
+
 # ---- 3. latching, removal, expiry ------------------------------------------
 lat=$(fp add match=10.0.2.1:4002 src=10.0.2.2 dnat=10.0.1.2 latch=60000 cookie=9 timeout=900)
 ret2=$(fp add match=10.0.2.2:30002 src=10.0.1.2:4002 snat=10.0.2.1 dnat=:30002 reverse="$lat" cookie=9 timeout=900)
