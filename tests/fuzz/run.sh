@@ -22,6 +22,11 @@ if [ ${#bins[@]} -eq 0 ]; then
 fi
 [ -d "$seeds" ] || seeds=
 
+# an interrupted run leaves nothing behind (a finding's directory is kept)
+work=
+trap '[ -n "$work" ] && rm -rf "$work"' EXIT
+trap 'exit 1' INT TERM
+
 for b in "${bins[@]}"; do
 	name=$(basename "$b")
 	work=$(mktemp -d "${TMPDIR:-/tmp}/sipnat-$name.XXXXXX")
@@ -37,11 +42,13 @@ for b in "${bins[@]}"; do
 	if [ $rc -eq 0 ]; then
 		echo "PASS: $name: ${runs:-?} inputs in ${secs}s, no finding"
 		rm -rf "$work"
+		work=
 	else
 		echo "FAIL: $name: exit $rc after ${runs:-?} inputs; reproducers and log in $work"
 		grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz_|.*runtime error)' "$work/log" | head -10 | sed 's/^/    /'
 		ls "$work" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' | sed "s|^|    $work/|"
 		ret=1
+		work=
 	fi
 done
 exit $ret
