@@ -21,6 +21,7 @@
 #   each --kmod insmod'ed (a failure exits 1 before the command); each --file copied
 #   (to GUESTPATH, default the same path); lo is up in the root namespace; stdin is
 #   /dev/null unless boot.sh runs on a terminal (then the console is interactive).
+#   The host environment is not passed in: use `-- env VAR=value CMD` for that.
 # - Output: the guest console goes to stdout (\r stripped unless interactive).
 # - Exit status: GUEST-COMMAND's, read from a token PID 1 writes on ttyS1 together with
 #   a per-boot nonce.  No token is never a pass: 124 = timeout (QEMU is killed by PID),
