@@ -30,7 +30,14 @@
  * out "10.0.0.5:5062" -> "203.0.113.5:5060", in "203.0.113.5" ->
  * "10.0.0.5:5062".  Explicit, because an explicit port also stops a peer
  * from doing DNS SRV lookups on the FQDN we may put there (RFC 3263 4.2),
- * and because it keeps the edit one span.  Other ports pass unchanged.
+ * and because it keeps the edit one span.  Other ports pass unchanged;
+ * note that with such a map the private 10.0.0.5:5060 goes out as
+ * 203.0.113.5:5060, which comes back as 10.0.0.5:5062: the map itself says
+ * public 5060 is private 5062, so do not use both private ports.
+ *
+ * One message per call: bytes after the body (UDP: to be discarded by the
+ * receiver, RFC 3261 18.3; a stream: the next message) are forwarded as
+ * they are.
  *
  * Via received=/rport= policy (RFC 3581), responses arriving (in): when the
  * top Via's sent-by was one of ours (public address or name of the map)
