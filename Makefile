@@ -103,6 +103,7 @@ install: all
 	install -D -m 0644 nft-rules/sipnat.nft $(DESTDIR)$(DATADIR)/sipnat.nft
 	install -D -m 0644 nft-rules/example-static-nat.nft $(DESTDIR)$(DATADIR)/example-static-nat.nft
 	install -D -m 0755 scripts/sipnat-rules $(DESTDIR)$(SBINDIR)/sipnat-rules
+	install -D -m 0644 scripts/sipnat-rules.8 $(DESTDIR)$(MANDIR)/man8/sipnat-rules.8
 	@mkdir -p $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|/usr/local/sbin/|$(SBINDIR)/|g' scripts/nfqd.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/nfqd.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/nfqd.service
