@@ -45,11 +45,23 @@ if ! cc -std=c11 -D_GNU_SOURCE -Wall -Werror -I"$top/nfqd" -o "$bin/pinctl" \
 fi
 
 lab_up || { fail "lab: namespaces, links and routes come up"; exit $ret; }
+# resolve the IPv6 neighbours now (lab_up does it for IPv4)
+slowwait 5 ip netns exec "$LAB_RT" ping -6 -q -c1 -W1 $LAB_SERVER6 >/dev/null &&
+	slowwait 5 ip netns exec "$LAB_RT" ping -6 -q -c1 -W1 $LAB_CALLER6 >/dev/null ||
+	fail "lab: the router reaches both sides over IPv6"
 RT=$LAB_RT IN=$LAB_IN OUT=$LAB_OUT
 rules=$top/scripts/sipnat-rules
 pinctl() { ip netns exec "$RT" "$bin/pinctl" "$@"; }
 send() { ip netns exec "$1" "$bin/udpsend" "${@:2}"; }
 cnt() { nft_counter_packets "$1" inet "$2" "$3"; }
+# cnt_reach NS TABLE COUNTER TARGET: the counter once it reaches TARGET, or
+# its value after 3 s (delivery can lag the sender, e.g. behind neighbour
+# discovery, on a loaded machine).
+cnt_reach()
+{
+	busywait 3000 test "$(cnt "$1" "$2" "$3")" -ge "$4"
+	cnt "$1" "$2" "$3"
+}
 
 # receive counters for ports lab.sh does not count
 ip netns exec "$IN" nft -f - <<EOF || fail "extra receive counters load"
@@ -141,7 +153,7 @@ media_case()
 	pinctl add udp "$psrc" "$pdst" "$port" || fail "$name: pinctl add"
 	r0=$r1; p0=$(cnt "$RT" sipnat "$pass_ctr")
 	send "$sns" "$src" "$dst" "$port" $n
-	r1=$(cnt "$rns" "$rtab" "$rctr"); p1=$(cnt "$RT" sipnat "$pass_ctr")
+	r1=$(cnt_reach "$rns" "$rtab" "$rctr" $((r0 + n))); p1=$(cnt "$RT" sipnat "$pass_ctr")
 	check_eq "$name: with a pinhole, all arrive" $n $((r1 - r0))
 	check_eq "$name: with a pinhole, $pass_ctr counts them" $n $((p1 - p0))
 
@@ -168,9 +180,10 @@ pinctl add udp $LAB_CALLER $LAB_SERVER $LAB_RTP_SERVER
 r0=$(cnt "$IN" lab_rx rtp_server); c0=$(cnt "$OUT" lab_rx rtp_caller)
 send "$OUT" $LAB_CALLER $LAB_SERVER_PUB $LAB_RTP_SERVER 3 20 $LAB_RTP_CALLER
 send "$IN" $LAB_SERVER $LAB_CALLER $LAB_RTP_CALLER 3 20 $LAB_RTP_SERVER
-check_eq "v4 flow through an inbound pinhole: media in" 3 $(($(cnt "$IN" lab_rx rtp_server) - r0))
+check_eq "v4 flow through an inbound pinhole: media in" 3 \
+	$(($(cnt_reach "$IN" lab_rx rtp_server $((r0 + 3))) - r0))
 check_eq "v4 flow through an inbound pinhole: the replies on the same flow" 3 \
-	$(($(cnt "$OUT" lab_rx rtp_caller) - c0))
+	$(($(cnt_reach "$OUT" lab_rx rtp_caller $((c0 + 3))) - c0))
 pinctl del udp $LAB_CALLER $LAB_SERVER $LAB_RTP_SERVER
 r0=$(cnt "$IN" lab_rx rtp_server); c0=$(cnt "$OUT" lab_rx rtp_caller); k0=$(cnt "$RT" sipnat media_closed)
 send "$OUT" $LAB_CALLER $LAB_SERVER_PUB $LAB_RTP_SERVER 3 20 $LAB_RTP_CALLER
@@ -200,7 +213,8 @@ ip netns exec "$RT" "$rules" load --sip-ports 5060,5062 --queue 7 --media-timeou
 pinctl add udp $LAB_CALLER $LAB_SERVER $LAB_RTP_SERVER $T
 r0=$(cnt "$IN" lab_rx rtp_server)
 send "$OUT" $LAB_CALLER $LAB_SERVER_PUB $LAB_RTP_SERVER 16 $((T * 125))	# 2T of media
-check_eq "media keeps a ${T} s pinhole open for $((2 * T)) s" 16 $(($(cnt "$IN" lab_rx rtp_server) - r0))
+check_eq "media keeps a ${T} s pinhole open for $((2 * T)) s" 16 \
+	$(($(cnt_reach "$IN" lab_rx rtp_server $((r0 + 16))) - r0))
 slowwait $((T + 5)) test "$(nft_set_elements "$RT" inet sipnat media4)" = 0
 check_eq "idle pinhole expired from the set" 0 "$(nft_set_elements "$RT" inet sipnat media4)"
 r0=$(cnt "$IN" lab_rx rtp_server)
@@ -212,7 +226,7 @@ ip netns exec "$RT" "$rules" load --sip-ports 5060,5062 --queue 7 >/dev/null
 r0=$(cnt "$IN" ph_rx sip5062)
 send "$OUT" $LAB_CALLER $LAB_SERVER_PUB 5060 3
 check_eq "SIP to 203.0.113.5:5060 reaches 10.0.0.5:5062 (fail-open, no nfqd)" 3 \
-	$(($(cnt "$IN" ph_rx sip5062) - r0))
+	$(($(cnt_reach "$IN" ph_rx sip5062 $((r0 + 3))) - r0))
 ip netns exec "$RT" "$rules" load --sip-ports 5060,5062 --queue 7 --fail-closed >/dev/null ||
 	fail "reload with --fail-closed"
 r0=$(cnt "$IN" ph_rx sip5062)
