@@ -283,9 +283,9 @@ static void media_gauges(struct daemon *d)
 	d->st.have_dlg = true;
 }
 
-/* Once a second: did the kernel drop packets of our queue (queue full,
- * or a message it could not deliver to us)?  A drop here means SIP lost or,
- * with fail-open, forwarded unrewritten: worth a (rate-limited) warning. */
+/* Once a second: did the kernel drop packets of our queue (queue full, or
+ * our socket full)?  It counts only real drops: with fail-open it accepts
+ * those packets unrewritten and counts nothing. */
 static void kernel_drops_check(struct daemon *d, uint64_t now)
 {
 	uint64_t drops;
@@ -298,10 +298,9 @@ static void kernel_drops_check(struct daemon *d, uint64_t now)
 	drops = d->st.kernel_queue_dropped + d->st.kernel_user_dropped;
 	if (drops > d->kernel_drops_seen)
 		log_rl(&d->rl_queue, LOG_L_WARN,
-		       "queue %u: the kernel dropped %llu packets (%s) since the last check; "
-		       "totals: queue_dropped %llu, user_dropped %llu", d->conf.queue_num,
+		       "queue %u: the kernel dropped %llu packets since the last check "
+		       "(totals: queue full %llu, socket full %llu)", d->conf.queue_num,
 		       (unsigned long long)(drops - d->kernel_drops_seen),
-		       d->conf.fail_closed ? "lost" : "queue full: accepted unrewritten",
 		       (unsigned long long)d->st.kernel_queue_dropped,
 		       (unsigned long long)d->st.kernel_user_dropped);
 	d->kernel_drops_seen = drops;
