@@ -128,8 +128,10 @@ static int read_acks(struct nftset *c, uint32_t first, uint32_t last)
 		     nlh = mnl_nlmsg_next(nlh, &len)) {
 			const struct nlmsgerr *e;
 
-			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq < first ||
-			    nlh->nlmsg_seq > last || nlh->nlmsg_pid != c->portid)
+			/* modular: the sequence number wraps in a long run */
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    (uint32_t)(nlh->nlmsg_seq - first) > last - first ||
+			    nlh->nlmsg_pid != c->portid)
 				continue;
 			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
 				continue;
