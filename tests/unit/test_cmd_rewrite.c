@@ -105,11 +105,12 @@ static void test_cmd_rewrite(void **state)
 					     "--explain", "-", NULL }, out, sizeof(out), err,
 				 sizeof(err)), 0);	/* stdin is empty here */
 	assert_non_null(strstr(err, "result passthrough reason=empty\n"));
-	assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "in", "--strict", "--explain",
-					     "--map", "10.0.0.5=203.0.113.5",
-					     "../shared/corpus/sip/110-rfc4475-3_1_2_17-mismatch01.sip",
-					     NULL }, out, sizeof(out), err, sizeof(err)), 0);
+	/* strict mode: an invalid corpus message (when the corpus is there) */
 	if (access("../shared/corpus/sip/110-rfc4475-3_1_2_17-mismatch01.sip", R_OK) == 0) {
+		assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "in", "--strict", "--explain",
+						     "--map", "10.0.0.5=203.0.113.5",
+						     "../shared/corpus/sip/110-rfc4475-3_1_2_17-mismatch01.sip",
+						     NULL }, out, sizeof(out), err, sizeof(err)), 0);
 		assert_string_equal(out, "");
 		assert_string_equal(err, "result drop reason=bad-cseq\n");
 	}
