@@ -114,11 +114,16 @@ lab_up()
 	lab_ping
 }
 
-# lab_ping: the links work (router to both sides).
+# lab_ping: the links work (router to every lab address, both families).
+# This also fills the neighbour caches, so a test's first packets do not
+# wait for ARP/ND (and arrive after a counter was read).
 lab_ping()
 {
-	slowwait 5 ip netns exec "$LAB_RT" ping -q -c1 -W1 $LAB_SERVER >/dev/null &&
-		slowwait 5 ip netns exec "$LAB_RT" ping -q -c1 -W1 $LAB_CALLER >/dev/null
+	local a
+	for a in $LAB_SERVER $LAB_PHONE $LAB_CALLER $LAB_REGISTRAR \
+		$LAB_SERVER6 $LAB_PHONE6 $LAB_CALLER6 $LAB_REGISTRAR6; do
+		slowwait 5 ip netns exec "$LAB_RT" ping -q -c1 -W1 "$a" >/dev/null || return 1
+	done
 }
 
 # lab_plain_nat: the static NAT of a router without any SIP help, and a
