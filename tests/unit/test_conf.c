@@ -210,6 +210,13 @@ static void test_flags(void **state)
 	assert_false(conf_is_key("config"));
 	assert_true(conf_key_repeats("media-ports"));
 	assert_false(conf_key_repeats("queue"));
+	assert_true(conf_key_is_bool("strict"));
+	assert_true(conf_key_is_bool("fail-closed"));
+	assert_false(conf_key_is_bool("map"));
+	assert_false(conf_key_is_bool("bogus"));
+	/* media-backend none: run without pinholes */
+	assert_int_equal(conf_set_flag(&c, "media-backend", "none", err, sizeof(err)), 0);
+	assert_string_equal(c.media_backend, "none");
 	assert_string_equal(conf_key_name(0), "map");
 	assert_null(conf_key_name(1000));
 
