@@ -269,8 +269,11 @@ int cmd_status(int argc, char **argv)
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		fprintf(stderr, "nfqd: cannot connect to %s: %s (is nfqd running?)\n", sock,
-			strerror(errno));
+		int e = errno;
+
+		fprintf(stderr, "nfqd: cannot connect to %s: %s%s\n", sock, strerror(e),
+			e == EACCES || e == EPERM ? " (the socket is root's)" :
+			e == ENOENT || e == ECONNREFUSED ? " (is nfqd running?)" : "");
 		if (fd >= 0)
 			close(fd);
 		return 1;
