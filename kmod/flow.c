@@ -137,6 +137,38 @@ void fp_flow_stats(struct fp_flow *f, u64 *packets, u64 *bytes, struct fp_rtp *r
 	spin_unlock_bh(&f->rtp_lock);
 }
 
+/*
+ * The hooks' route for @f on this CPU, or NULL.  No reference is taken: the
+ * caller is inside an RCU read-side section, a route the cache drops is
+ * freed only after a grace period (dst_release), and the skb that carries it
+ * off gets its own reference from __dev_queue_xmit() (skb_dst_force) if it
+ * has to wait in a queue.  That is how the flowtable does it, and it keeps
+ * the route's shared reference count out of the per-packet path.
+ */
+struct dst_entry *fp_flow_dst(struct fp_flow *f)
+{
+	struct fp_dst *c = this_cpu_ptr(f->route);
+	struct dst_entry *dst = c->dst;
+
+	if (dst && unlikely(READ_ONCE(dst->obsolete) && !dst->ops->check(dst, c->cookie))) {
+		c->dst = NULL;
+		dst_release(dst);
+		return NULL;
+	}
+	return dst;
+}
+
+/* Caches @dst for this CPU, taking over the caller's reference. */
+void fp_flow_dst_set(struct fp_flow *f, struct dst_entry *dst, u32 cookie)
+{
+	struct fp_dst *c = this_cpu_ptr(f->route);
+	struct dst_entry *old = c->dst;
+
+	c->dst = dst;
+	c->cookie = cookie;
+	dst_release(old);
+}
+
 static bool fp_same_selector(const struct fp_flow_cfg *a, const struct fp_flow_cfg *b)
 {
 	return a->family == b->family && a->match_dport == b->match_dport &&
@@ -150,8 +182,11 @@ static bool fp_same_selector(const struct fp_flow_cfg *a, const struct fp_flow_c
 static void fp_flow_free_rcu(struct rcu_head *head)
 {
 	struct fp_flow *f = container_of(head, struct fp_flow, rcu);
+	int cpu;
 
-	dst_cache_destroy(&f->dst_cache);
+	for_each_possible_cpu(cpu)
+		dst_release(per_cpu_ptr(f->route, cpu)->dst);
+	free_percpu(f->route);
 	free_percpu(f->stats);
 	kfree(f);
 }
@@ -169,7 +204,8 @@ static struct fp_flow *fp_flow_alloc(void)
 		goto err_stats;
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(f->stats, cpu)->syncp);
-	if (dst_cache_init(&f->dst_cache, GFP_KERNEL))
+	f->route = alloc_percpu(struct fp_dst);
+	if (!f->route)
 		goto err_dst;
 	spin_lock_init(&f->rtp_lock);
 	return f;

@@ -17,7 +17,7 @@
 #include <linux/spinlock.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
-#include <net/dst_cache.h>
+#include <net/dst.h>
 
 #include "rtp.h"
 #include "uapi/sipnat_fp.h"
@@ -29,6 +29,13 @@ struct fp_pcpu {
 	u64 packets;
 	u64 bytes;
 	struct u64_stats_sync syncp;
+};
+
+/* One CPU's route towards a flow's new destination, with the reference
+ * the cache holds; the hooks use it without taking one of their own. */
+struct fp_dst {
+	struct dst_entry *dst;
+	u32 cookie;			/* for dst->ops->check (IPv6) */
 };
 
 /* What userspace asked for (netlink.c fills it, flow.c checks the table). */
@@ -65,7 +72,7 @@ struct fp_flow {
 					 * latched port; READ_ONCE/WRITE_ONCE */
 	struct fp_flow __rcu *reverse;	/* other direction; fp_net.lock */
 	struct fp_pcpu __percpu *stats;
-	struct dst_cache dst_cache;	/* per-CPU route towards the new destination */
+	struct fp_dst __percpu *route;	/* hooks only, on their own CPU */
 	spinlock_t rtp_lock;		/* serialises rtp (packet path, BH) */
 	struct fp_rtp rtp;
 };
@@ -102,6 +109,8 @@ struct fp_flow *fp_flow_match(struct fp_net *fn, u16 family,
 			       const union nf_inet_addr *daddr, __be16 dport);
 void fp_flow_seen(struct fp_flow *f, unsigned int len, const u8 *rtp, size_t rtplen);
 void fp_flow_stats(struct fp_flow *f, u64 *packets, u64 *bytes, struct fp_rtp *rtp);
+struct dst_entry *fp_flow_dst(struct fp_flow *f);
+void fp_flow_dst_set(struct fp_flow *f, struct dst_entry *dst, u32 cookie);
 
 /* hook.c */
 unsigned int fp_hook_ipv4(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);

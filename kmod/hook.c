@@ -29,6 +29,7 @@
 #include <net/inet_ecn.h>
 #include <net/arp.h>
 #include <net/ip.h>
+#include <net/ip6_fib.h>
 #include <net/ip6_route.h>
 #include <net/ndisc.h>
 #include <net/neighbour.h>
@@ -128,18 +129,18 @@ static void fp_addr6(struct sk_buff *skb, struct udphdr *uh, struct in6_addr *ad
 	*addr = *to;
 }
 
-/* Returns a route the caller holds a reference on, or NULL for "not here".
- * Routing is by the new destination alone (no source, mark or TOS), so one
- * cached route per flow and CPU serves every packet. */
+/* The route towards the flow's new destination, without a reference (see
+ * fp_flow_dst()), or NULL for "not here".  Routing is by the new destination
+ * alone (no source, mark or TOS), so one cached route per flow and CPU
+ * serves every packet. */
 static struct rtable *fp_route4(struct fp_net *fn, struct fp_flow *f, __be32 daddr)
 {
+	struct dst_entry *dst = fp_flow_dst(f);
 	struct flowi4 fl4 = {};
 	struct rtable *rt;
-	__be32 saddr;
 
-	rt = dst_cache_get_ip4(&f->dst_cache, &saddr);
-	if (rt)
-		return rt;
+	if (dst)
+		return (struct rtable *)dst;
 	fl4.daddr = f->cfg.has_new_daddr ? f->cfg.new_daddr.ip : daddr;
 	rt = ip_route_output_key(fn->net, &fl4);
 	if (IS_ERR(rt))
@@ -150,18 +151,16 @@ static struct rtable *fp_route4(struct fp_net *fn, struct fp_flow *f, __be32 dad
 		ip_rt_put(rt);
 		return NULL;
 	}
-	dst_cache_set_ip4(&f->dst_cache, &rt->dst, fl4.saddr);
+	fp_flow_dst_set(f, &rt->dst, 0);
 	return rt;
 }
 
 static struct dst_entry *fp_route6(struct fp_net *fn, struct fp_flow *f,
 				   const struct in6_addr *daddr)
 {
+	struct dst_entry *dst = fp_flow_dst(f);
 	struct flowi6 fl6 = {};
-	struct dst_entry *dst;
-	struct in6_addr saddr;
 
-	dst = dst_cache_get_ip6(&f->dst_cache, &saddr);
 	if (dst)
 		return dst;
 	fl6.daddr = f->cfg.has_new_daddr ? f->cfg.new_daddr.in6 : *daddr;
@@ -171,7 +170,7 @@ static struct dst_entry *fp_route6(struct fp_net *fn, struct fp_flow *f,
 		dst_release(dst);
 		return NULL;
 	}
-	dst_cache_set_ip6(&f->dst_cache, dst, &fl6.saddr);
+	fp_flow_dst_set(f, dst, rt6_get_cookie((struct rt6_info *)dst));
 	return dst;
 }
 
@@ -187,15 +186,15 @@ static struct neighbour *fp_neigh(struct neighbour *n)
 }
 
 /* Hand the rewritten packet to the output device the way ip_finish_output2()
- * does (cached link-layer header when there is one).  Consumes @skb and the
- * reference on @dst. */
+ * does (cached link-layer header when there is one).  Consumes @skb; @dst
+ * is attached without a reference (fp_flow_dst()). */
 static void fp_xmit(struct sk_buff *skb, struct dst_entry *dst, struct neighbour *n)
 {
 	skb_dst_drop(skb);
 	/* A receive timestamp must not pass for a departure time (fq). */
 	skb_clear_tstamp(skb);
 	skb->dev = dst->dev;
-	skb_dst_set(skb, dst);
+	skb_dst_set_noref(skb, dst);
 	neigh_output(n, skb, false);
 }
 
@@ -240,10 +239,8 @@ unsigned int fp_hook_ipv4(void *priv, struct sk_buff *skb, const struct nf_hook_
 	neigh = fp_neigh(__ipv4_neigh_lookup_noref(dev, (__force u32)nexthop));
 	/* Too big: the normal path fragments or sends "fragmentation needed". */
 	if (!neigh || skb->len > dst_mtu(&rt->dst) ||
-	    skb_headroom(skb) < LL_RESERVED_SPACE(dev)) {
-		ip_rt_put(rt);
+	    skb_headroom(skb) < LL_RESERVED_SPACE(dev))
 		return NF_ACCEPT;
-	}
 
 	/* Committed: from here on the packet is ours. */
 	rtp = fp_rtp_peek(skb, thoff + sizeof(*uh), rtpbuf);
@@ -303,10 +300,8 @@ unsigned int fp_hook_ipv6(void *priv, struct sk_buff *skb, const struct nf_hook_
 			      f->cfg.has_new_daddr ? &f->cfg.new_daddr.in6 : &ip6h->daddr);
 	neigh = fp_neigh(__ipv6_neigh_lookup_noref(dst->dev, nexthop));
 	if (!neigh || skb->len > dst_mtu(dst) ||
-	    skb_headroom(skb) < LL_RESERVED_SPACE(dst->dev)) {
-		dst_release(dst);
+	    skb_headroom(skb) < LL_RESERVED_SPACE(dst->dev))
 		return NF_ACCEPT;
-	}
 
 	rtp = fp_rtp_peek(skb, thoff + sizeof(*uh), rtpbuf);
 	skb_forward_csum(skb);

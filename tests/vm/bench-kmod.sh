@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/vm/bench-kmod.sh - instructions per forwarded packet in the router,
 # by path: plain routing, conntrack + NAT + stateful filter, nft flowtable,
-# and the sipnat_fp fast path, in Debian's stock kernel under QEMU TCG with
+# and the sipnat_fp fast path (with and without the per-packet jitter
+# clock), in Debian's stock kernel under QEMU TCG with
 # the qemu-insncount plugin (counted instructions repeat within ~1%; packet
 # rates in TCG do not).
 #
@@ -13,7 +14,7 @@
 # foreign MAC, so the router drops them the same way.  Phase minus
 # reference is the router's own forwarding work.
 #
-#   tests/vm/bench-kmod.sh [COUNT]        (default 4000)
+#   tests/vm/bench-kmod.sh [COUNT [ROUNDS]]   (default 4000 3; best round kept)
 #
 # Prints a table and the goal line; exit 0 if the figures were measured
 # (met or not), 1 if something did not work, 4 if the guest cannot run.
@@ -21,6 +22,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 count=${1:-4000}
+rounds=${2:-3}
 
 if [ "${SIPNAT_VM:-}" != 1 ]; then
 	mkdir -p build/vm
@@ -29,7 +31,7 @@ if [ "${SIPNAT_VM:-}" != 1 ]; then
 	cc -O2 -Wall -Wextra -Werror -o build/vm/fp_flood tests/vm/fp_flood.c || exit 1
 	log=build/vm/kmod-insn.log
 	rm -f "$log"
-	out=$(tests/vm/boot.sh --timeout 600 --insncount "$log" -- "$0" "$count")
+	out=$(tests/vm/boot.sh --timeout 900 --insncount "$log" -- "$0" "$count" "$rounds")
 	rc=$?
 	echo "$out" | grep -E '^(PHASE|FLOW|ERROR|vm:)|Error' >&2
 	[ $rc = 126 ] && { echo "SKIP: the guest could not be set up"; exit 4; }
@@ -39,22 +41,25 @@ if [ "${SIPNAT_VM:-}" != 1 ]; then
 	marks=$(sed -n 's/^MARK [0-9]* .*insns=\([0-9]*\)$/\1/p' "$log")
 	[ "$(echo "$marks" | wc -l)" = $(($(echo "$phases" | wc -l) * 2)) ] ||
 		{ echo "FAIL: marks and phases do not pair up"; cat "$log"; exit 1; }
-	paste -d' ' <(echo "$phases") <(echo "$marks" | paste -d' ' - -) | awk -v n="$count" -v flow="$flow" -v kv="$(ls /lib/modules | sort -V | tail -1)" '
-		{ name[NR] = $1; d[NR] = $3 - $2 }
+	paste -d' ' <(echo "$phases") <(echo "$marks" | paste -d' ' - -) | awk -v n="$count" -v rounds="$rounds" -v flow="$flow" -v kv="$(ls /lib/modules | sort -V | tail -1)" '
+		{
+			if (!($1 in best)) { order[++np] = $1; best[$1] = $3 - $2 }
+			else if ($3 - $2 < best[$1]) best[$1] = $3 - $2
+		}
 		END {
-			ref = d[1] / n
-			printf "sipnat_fp bench: %d x 200-byte UDP per phase, Debian %s, router part\n", n, kv
+			ref = best["reference"] / n
+			printf "sipnat_fp bench: %d x 200-byte UDP per phase, best of %d, Debian %s, router part\n", n, rounds, kv
 			printf "%-10s %12s %14s\n", "path", "insns/pkt", "minus ref"
-			for (i = 1; i <= NR; i++) {
-				v[name[i]] = d[i] / n - ref
-				printf "%-10s %12.0f %14.0f\n", name[i], d[i] / n, v[name[i]]
+			for (i = 1; i <= np; i++) {
+				v[order[i]] = best[order[i]] / n - ref
+				printf "%-10s %12.0f %14.0f\n", order[i], best[order[i]] / n, v[order[i]]
 			}
 			half = v["fastpath"] <= 0.5 * v["conntrack"]
 			below = v["fastpath"] < v["flowtable"]
 			printf "goal: fast path <= 0.5 x conntrack (%.2fx): %s; below flowtable (%.2fx): %s\n",
 				v["fastpath"] / v["conntrack"], half ? "met" : "NOT met",
 				v["fastpath"] / v["flowtable"], below ? "met" : "NOT met"
-			if (flow != n)
+			if (flow != n * rounds)
 				printf "WARNING: the fast-path flow counted %s of %d packets\n", flow, n
 		}'
 	exit 0
@@ -85,12 +90,18 @@ ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1
 ra_mac=$(ip netns exec "$router" cat /sys/class/net/ra/address)
 ip -n "$router" neigh replace 10.0.2.2 dev rb lladdr $foreign nud permanent
 
-phase() { # NAME: COUNT datagrams between two marks
-	"$mark"
-	ip netns exec "$phone" "$flood" 10.0.1.2 4000 10.0.2.2 30000 "$count" ||
-		echo "ERROR: sender failed in $1"
-	"$mark"
-	echo "PHASE $1"
+# phase NAME: ROUNDS times COUNT datagrams between two marks.  The host
+# keeps each phase's smallest figure: background work (timers, the GC
+# workers, RCU) only ever adds instructions.
+phase() {
+	local i
+	for i in $(seq "$rounds"); do
+		"$mark"
+		ip netns exec "$phone" "$flood" 10.0.1.2 4000 10.0.2.2 30000 "$count" ||
+			echo "ERROR: sender failed in $1"
+		"$mark"
+		echo "PHASE $1"
+	done
 }
 # A reply from the provider makes the conntrack entry established, as in a
 # call (and lets the flowtable take it).
@@ -144,4 +155,8 @@ insmod "$top/kmod/sipnat_fp.ko" || echo "ERROR: insmod"
 id=$(ip netns exec "$router" "$nfqd" fp add match=10.0.2.2:30000 src=10.0.1.2:4000 snat=10.0.2.1 clock=8000)
 phase fastpath
 echo "FLOW $(ip netns exec "$router" "$nfqd" fp get "$id" | tr ' ' '\n' | sed -n 's/^packets=//p')"
+# The same flow without a clock rate: no jitter, no clock read per packet.
+ip netns exec "$router" "$nfqd" fp flush
+ip netns exec "$router" "$nfqd" fp add match=10.0.2.2:30000 src=10.0.1.2:4000 snat=10.0.2.1 >/dev/null
+phase nojitter
 exit 0
