@@ -249,12 +249,13 @@ lab_pinholes()
 lab_pinholes_open() { [ "$(lab_pinholes)" -gt 0 ]; }
 lab_pinholes_closed() { [ "$(lab_pinholes)" -eq 0 ]; }
 
-# lab_private_leaks NAME: every line of the decoded SIP/SDP in a capture
-# that names a mapped private address (IPv4 or IPv6), at most 5; nothing
-# when there is none.
+# lab_private_leaks NAME [FILTER]: every line of the decoded SIP/SDP in a
+# capture (only messages matching the tshark display FILTER, if given) that
+# names a mapped private address (IPv4 or IPv6), at most 5; nothing when
+# there is none.
 lab_private_leaks()
 {
-	tshark -n -r "$LAB_DIR/$1.pcap" -Y sip -V 2>/dev/null |
+	tshark -n -r "$LAB_DIR/$1.pcap" -Y "sip${2:+ && ($2)}" -V 2>/dev/null |
 		grep -E "(^|[^0-9.])(${LAB_SERVER//./\\.}|${LAB_PHONE//./\\.})([^0-9]|\$)|fd00::" |
 		sed 's/^ *//' | sort -u | head -n 5 | tr '\n' ';'
 }
@@ -345,7 +346,7 @@ lab_kamailio()
 }
 
 # lab_capture_start NS IFACE NAME [PROBE_NS PROBE_DST]: tshark on IFACE
-# into $LAB_DIR/NAME.pcap (at most 120 s).  tshark needs a moment before it
+# into $LAB_DIR/NAME.pcap (at most LAB_CAPTURE_MAX, 600 s).  tshark needs a moment before it
 # really captures, so this returns only once a probe ping from PROBE_NS to
 # PROBE_DST (default: the router to the caller) shows up in the file.
 # tshark starts in about 1 s on the host but needs 7-11 s in the QEMU TCG
@@ -355,7 +356,7 @@ lab_capture_start()
 {
 	local ns=$1 ifc=$2 name=$3 probe_ns=${4:-$LAB_RT} probe_dst=${5:-$LAB_CALLER}
 	local f=$LAB_DIR/$name.pcap v=LAB_CAP_${name//[^a-zA-Z0-9_]/_}
-	ip netns exec "$ns" tshark -q -n -i "$ifc" -a duration:120 -w "$f" \
+	ip netns exec "$ns" tshark -q -n -i "$ifc" -a duration:"${LAB_CAPTURE_MAX:-600}" -w "$f" \
 		>"$LAB_DIR/$name.tshark.log" 2>&1 &
 	printf -v "$v" '%s' "$! $probe_ns $probe_dst"
 	slowwait "$LAB_CAPTURE_WAIT" grep -q "Capturing on" "$LAB_DIR/$name.tshark.log" || return 1
@@ -371,23 +372,39 @@ lab_capture_probe()
 		grep -q .
 }
 
-# lab_capture_stop NAME: stops a capture once a last probe is in the file
-# (so every packet before it is written), with SIGTERM.
-lab_capture_stop()
+# lab_capture_sync NAME: returns once a fresh probe (a ping of a size not
+# used before) is in the file, so every packet sent before it is written
+# and the file can be read while the capture goes on.
+LAB_PROBE_SIZE=1000
+lab_capture_sync()
 {
 	local v=LAB_CAP_${1//[^a-zA-Z0-9_]/_} pid probe_ns probe_dst
 	[ -n "${!v:-}" ] || return 0
 	read -r pid probe_ns probe_dst <<<"${!v}"
-	slowwait 5 lab_capture_probe "$LAB_DIR/$1.pcap" "$probe_ns" "$probe_dst" 1111
+	LAB_PROBE_SIZE=$((LAB_PROBE_SIZE + 1))
+	slowwait "$LAB_CAPTURE_WAIT" lab_capture_probe "$LAB_DIR/$1.pcap" "$probe_ns" \
+		"$probe_dst" $LAB_PROBE_SIZE
+}
+
+# lab_capture_stop NAME: stops a capture once a last probe is in the file
+# (so every packet before it is written), with SIGTERM.
+lab_capture_stop()
+{
+	local v=LAB_CAP_${1//[^a-zA-Z0-9_]/_} pid
+	[ -n "${!v:-}" ] || return 0
+	lab_capture_sync "$1"
+	read -r pid _ <<<"${!v}"
 	kill -TERM "$pid" 2>/dev/null
 	wait_pid_exit 10 "$pid" >/dev/null 2>&1
 	printf -v "$v" '%s' ""
 }
 
-# lab_sdp_addrs NAME: the c= addresses of every SDP in a capture, one a line.
+# lab_sdp_addrs NAME [FILTER]: the c= addresses of every SDP in a capture
+# (matching FILTER, if given), one a line.
 lab_sdp_addrs()
 {
-	tshark -n -r "$LAB_DIR/$1.pcap" -Y sdp -T fields -e sdp.connection_info.address 2>/dev/null
+	tshark -n -r "$LAB_DIR/$1.pcap" -Y "sdp${2:+ && ($2)}" -T fields \
+		-e sdp.connection_info.address 2>/dev/null
 }
 
 # lab_scenario NAME: the path of peers/NAME.xml; with LAB_PCAP set, a copy
