@@ -581,3 +581,58 @@ void fp_print_status(FILE *out)
 	free(a.text);
 	fp_close(&c);
 }
+
+/* The public port of private media port p under entry e (unchanged when
+ * the entry has no media port translation or p is outside its range). */
+static uint16_t fp_pub_port(const struct natmap_entry *e, uint16_t p)
+{
+	if (e->media_priv_lo && p >= e->media_priv_lo && p <= e->media_priv_hi)
+		return (uint16_t)(e->media_pub_lo + (p - e->media_priv_lo));
+	return p;
+}
+
+int fp_stream_flows(const struct natmap *m, const struct pinhole *a, const struct pinhole *b,
+		    uint64_t cookie, uint32_t timeout_s, uint32_t clock_rate,
+		    struct fp_flow *fin, struct fp_flow *fout)
+{
+	const struct pinhole *in = a, *out = b;
+	const struct natmap_entry *e;
+
+	if (!natmap_by_priv(m, &in->dst)) {
+		in = b;
+		out = a;
+	}
+	e = natmap_by_priv(m, &in->dst);
+	/* One stream: UDP both ways, between the same two addresses, the
+	 * inside one mapped, the outside one not ours. */
+	if (!e || in->l4proto != IPPROTO_UDP || out->l4proto != IPPROTO_UDP ||
+	    !sn_addr_equal(&out->src, &in->dst) || !sn_addr_equal(&out->dst, &in->src) ||
+	    natmap_by_priv(m, &out->dst) || natmap_by_pub(m, &out->dst) ||
+	    !in->dport || !out->dport || e->pub.family != in->dst.family)
+		return -1;
+
+	memset(fin, 0, sizeof(*fin));
+	memset(fout, 0, sizeof(*fout));
+	fin->match_dst.addr = e->pub;
+	fin->match_dst.port = fp_pub_port(e, in->dport);
+	fin->match_src.addr = in->src;
+	fin->new_dst.addr = in->dst;
+	if (fin->match_dst.port != in->dport)
+		fin->new_dst.port = in->dport;
+
+	fout->match_dst.addr = out->dst;
+	fout->match_dst.port = out->dport;
+	fout->match_src.addr = out->src;
+	fout->match_src.port = in->dport;
+	fout->new_src.addr = e->pub;
+	if (fin->match_dst.port != in->dport)
+		fout->new_src.port = fin->match_dst.port;
+
+	fin->cookie = fout->cookie = cookie;
+	fin->timeout_s = fout->timeout_s = timeout_s;
+	fin->clock_rate = fout->clock_rate = clock_rate;
+	/* Owned: if nfqd dies, its flows go and the media takes the normal
+	 * path, where its pinholes still are until they time out. */
+	fin->flags = fout->flags = SIPNAT_FP_F_OWNED;
+	return 0;
+}

@@ -21,6 +21,8 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "natmap.h"
+#include "pinhole.h"
 
 struct mnl_socket;
 
@@ -81,6 +83,28 @@ int fp_events(struct fp_client *c, int timeout_ms,
  * checked here) and waits for the ack: for tests and for debugging the
  * module's validation.  Replies other than the ack are ignored. */
 int fp_raw(struct fp_client *c, uint8_t cmd, const void *attrs, size_t len);
+
+/*
+ * fp_stream_flows - the two flows that carry one media stream through a
+ * static NAT, from the stream's two pinholes (pinhole.h: as the forward hook
+ * sees them, i.e. the inbound one with the private destination) and the map.
+ *
+ *   in:  remote -> public:pport      becomes remote -> private:port
+ *        (match dst public:pport, src remote address; dnat private:port)
+ *   out: private -> remote:rport     becomes public -> remote:rport
+ *        (match dst remote:rport, src private address and port; snat
+ *        public:pport; symmetric RTP: the inside party sends from the port
+ *        it receives on, the inbound pinhole's dport)
+ *
+ * Both get cookie, timeout_s and clock_rate (0: none); the caller adds the
+ * inbound flow first and sets fout->reverse_id to its ID.  Returns 0, or -1
+ * when the pair is not one stream of a mapped address (either order of the
+ * pinholes is accepted; masqueraded streams are not handled: their public
+ * port is conntrack's choice).  Pure: no I/O.
+ */
+int fp_stream_flows(const struct natmap *m, const struct pinhole *a, const struct pinhole *b,
+		    uint64_t cookie, uint32_t timeout_s, uint32_t clock_rate,
+		    struct fp_flow *fin, struct fp_flow *fout);
 
 /* For `nfqd status`: "fastpath: N flows" and one fp_format line per flow
  * (indented), or nothing at all when the module is not loaded. */
