@@ -514,9 +514,9 @@ static int run(struct daemon *d)
 		arena_free(&d->arena);
 		return 1;
 	}
-	/* Pinholes a crashed nfqd left stay: calls in progress keep their
+	/* Pinholes a previous nfqd left stay: calls in progress keep their
 	 * media, and each closes by itself once its media stops
-	 * (media-timeout).  A clean exit flushes. */
+	 * (media-timeout).  Exits do not flush either, for the same reason. */
 	d->st.start_ms = now_ms();
 	d->st.queue_num = d->conf.queue_num;
 	log_info("queue %u bound (%s), %zu map entries, pinholes: %s, control socket %s",
@@ -569,10 +569,12 @@ static int run(struct daemon *d)
 	}
 	log_info("stopping: %llu packets seen, %llu rewritten",
 		 (unsigned long long)d->st.seen, (unsigned long long)d->st.rewritten);
-	/* Unbind first: packets still queued are accepted unchanged by the
-	 * kernel, and no new pinhole can appear after the flush. */
+	/* Packets still queued are accepted unchanged by the kernel.  The
+	 * pinholes stay: the ruleset cuts a flow whose pinhole is gone, so a
+	 * flush here would cut every call in progress on a restart.  Each ages
+	 * out once its media stops; `sipnat-rules unload` removes them all. */
 	queue_close(&d->q);
-	media_close(d, true);
+	media_close(d, false);
 	ctl_close(&d->ctl);
 	arena_free(&d->arena);
 	return rc;
