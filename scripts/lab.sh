@@ -399,6 +399,12 @@ lab_capture_stop()
 	printf -v "$v" '%s' ""
 }
 
+# lab_sip_count NAME: SIP messages in a capture.
+lab_sip_count()
+{
+	tshark -n -r "$LAB_DIR/$1.pcap" -Y sip 2>/dev/null | wc -l
+}
+
 # lab_sdp_addrs NAME [FILTER]: the c= addresses of every SDP in a capture
 # (matching FILTER, if given), one a line.
 lab_sdp_addrs()

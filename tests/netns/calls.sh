@@ -185,3 +185,18 @@ call_rejected()
 	fi
 	call_no_leak "$what" $LAB_SERVER_PUB
 }
+
+# call_no_leak_all: no mapped private address in any SIP/SDP message the
+# outside link carried during the test (whatever its Call-ID).
+call_no_leak_all()
+{
+	local n
+	[ -n "${CALL_CAPTURING:-}" ] || return 0
+	lab_capture_sync calls
+	n=$(lab_private_leaks calls)
+	if [ -z "$n" ]; then
+		pass "no private address in any SIP/SDP on the outside link ($(lab_sip_count calls) messages)"
+	else
+		fail "private address on the outside link: expected none, found: $n"
+	fi
+}

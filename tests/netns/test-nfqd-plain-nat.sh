@@ -41,6 +41,7 @@ call_out "out-ipv4" $LAB_PHONE $LAB_PHONE_PUB $LAB_CALLER
 call_out "out-ipv6" $LAB_PHONE6 $LAB_PHONE6_PUB $LAB_CALLER6
 call_registrar "registrar-ipv4"
 call_rejected "rejected-ipv4"
+call_no_leak_all
 
 n=$(lab_nfqd_status | awk '$1 == "rewritten" { print $2 }')
 check_ge "nfqd status counts rewritten messages" 8 "$n"

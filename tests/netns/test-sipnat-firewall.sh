@@ -45,6 +45,7 @@ call_out "out-ipv4" $LAB_PHONE $LAB_PHONE_PUB $LAB_CALLER
 call_out "out-ipv6" $LAB_PHONE6 $LAB_PHONE6_PUB $LAB_CALLER6
 call_registrar "registrar-ipv4"
 call_rejected "rejected-ipv4"
+call_no_leak_all
 
 # (e) stray media: 5 datagrams to the server's media port, no dialog open.
 call_reset_counters
