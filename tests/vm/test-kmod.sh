@@ -188,6 +188,17 @@ r=$(recv_result o6)
 check_eq "IPv6 fast path: hop limit 63, source and port rewritten, checksum valid" \
 	"got=10 bad_csum=0 ttl=63 src=[fd00:2::1]:4100" "$(echo "$r" | cut -d' ' -f1-4)"
 check_eq "IPv6 fast path: the flow counted 10" 10 "$(field "$(flowget "$out6")" packets)"
+send "$phone" fd00:1::2 4000 fd00:2::2 30000 --ttl 1
+check_eq "IPv6 hop limit 1: not taken by the fast path" 10 "$(field "$(flowget "$out6")" packets)"
+
+# Larger than the output route's MTU: the normal path fragments it.  (An
+# MTU under 1280 removes the link's IPv6 addresses: IPv6 is done by now.)
+before=$(field "$(flowget "$out")" packets)
+ip -n "$router" link set rb mtu 180
+send "$phone" 10.0.1.2 4000 10.0.2.2 30000 --count 2
+ip -n "$router" link set rb mtu 1500
+check_eq "over the route MTU: not taken by the fast path" "$before" \
+	"$(field "$(flowget "$out")" packets)"
 fp del "$out6" >/dev/null
 
 # ---- 2. malformed and unprivileged requests ---------------------------------
