@@ -12,8 +12,8 @@
 # 3. Then the kernel log is free of splats that did not panic (BUG:, lockdep, hung task).
 #    A failure of a scenario listed in tests/vm/xfail (with its reason) is reported
 #    as XFAIL: and does not fail the run; remove the line when it passes again.
-#    Scenarios start while SIPNAT_VM_BUDGET (420 s) lasts, each bounded by
-#    SIPNAT_VM_TEST_TIMEOUT (240 s); the ones left are SKIP: lines saying so.
+#    Scenarios start while SIPNAT_VM_BUDGET (360 s) lasts, each bounded by
+#    SIPNAT_VM_TEST_TIMEOUT (360 s); the ones left are SKIP: lines saying so.
 # Exit 1 if any line failed, else 0.  Usage: guest-checks.sh NLPROBE [SCENARIO...]
 set -u
 [ "${SIPNAT_VM:-}" = 1 ] || { echo "guest-checks.sh: run me through tests/vm/boot.sh" >&2; exit 2; }
@@ -21,8 +21,8 @@ cd "$(dirname "$0")/../.." || exit 1
 nlprobe=$1
 shift
 ret=0
-per_test=${SIPNAT_VM_TEST_TIMEOUT:-240}
-budget=${SIPNAT_VM_BUDGET:-420}
+per_test=${SIPNAT_VM_TEST_TIMEOUT:-360}
+budget=${SIPNAT_VM_BUDGET:-360}
 
 pass() { echo "PASS: vm/$1"; }
 fail() { echo "FAIL: vm/$1${2:+ ($2)}"; ret=1; }

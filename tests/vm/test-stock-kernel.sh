@@ -9,8 +9,8 @@
 # Debian kernel.  Usage: test-stock-kernel.sh [tests/netns/test-x.sh...] (default: all).
 # Environment: SIPNAT_VM_SMP (vCPUs, default 2), SIPNAT_VM_TIMEOUT (the whole boot, default
 # 840 s: below run.sh's 900 so our own FAIL line is printed), SIPNAT_VM_TEST_TIMEOUT (one
-# scenario in the guest, default 240 s), SIPNAT_VM_BUDGET (scenarios start only within the
-# first 420 s; the rest are SKIP lines, run them by name).  Worst case: ~60 + 420 + 240 s.
+# scenario in the guest, default 360 s), SIPNAT_VM_BUDGET (scenarios start only within the
+# first 360 s; the rest are SKIP lines, run them by name).  Worst case: ~60 + 360 + 360 s.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -30,7 +30,7 @@ fi
 
 start=$(date +%s)
 tests/vm/boot.sh --timeout "${SIPNAT_VM_TIMEOUT:-840}" --smp "${SIPNAT_VM_SMP:-2}" -- \
-	env SIPNAT_VM_BUDGET="${SIPNAT_VM_BUDGET:-420}" SIPNAT_VM_TEST_TIMEOUT="${SIPNAT_VM_TEST_TIMEOUT:-240}" \
+	env SIPNAT_VM_BUDGET="${SIPNAT_VM_BUDGET:-360}" SIPNAT_VM_TEST_TIMEOUT="${SIPNAT_VM_TEST_TIMEOUT:-360}" \
 	tests/vm/guest-checks.sh "$PWD/build/vm/nlprobe" "$@"
 rc=$?
 echo "vm: one boot, $(($(date +%s) - start))s"
