@@ -10,6 +10,13 @@
 
 CALL_PINHOLES=${CALL_PINHOLES:-0}
 
+# A call lasts 1 s after the ACK.  In the QEMU TCG guest one look at the
+# pinhole sets takes about 1 s, which a 1 s call can slip between: calls
+# there last 3 s.
+if [ -z "${LAB_HOLD_MS:-}" ] && [ "${SIPNAT_VM:-}" = 1 ]; then
+	LAB_HOLD_MS=3000
+fi
+
 call_reset_counters()
 {
 	CALL_MEDIA_PASS=0
