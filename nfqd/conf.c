@@ -59,6 +59,7 @@ static const struct key keys[] = {
 	  sizeof(((struct conf *)0)->control_socket) - 1, check_path },
 	{ "log-level", K_STR, F(log_level), 0, sizeof(((struct conf *)0)->log_level) - 1,
 	  check_level },
+	{ "allow-kernel-alg", K_BOOL, F(allow_kernel_alg), 0, 0, NULL },
 };
 #undef F
 

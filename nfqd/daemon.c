@@ -466,6 +466,32 @@ static int parse_args(struct daemon *d, int argc, char **argv, bool *check, bool
 	return rc;
 }
 
+/* Two SIP ALGs on one flow undo each other's rewrites: the kernel's
+ * (nf_conntrack_sip, attached by `ct helper set`) must not see the flows
+ * nfqd rewrites.  Refused before anything is bound.  0: go on. */
+static int kernel_alg_check(const struct conf *c)
+{
+	struct probe_alg_hit hits[PROBE_ALG_MAX];
+	char where[256];
+	int n = probe_kernel_alg(hits, PROBE_ALG_MAX);
+
+	if (n < 0) {
+		log_warn("cannot read the nftables ruleset to look for the kernel's SIP ALG: %s",
+			 strerror(-n));
+		return 0;
+	}
+	for (int i = 0; i < n && i < PROBE_ALG_MAX; i++) {
+		probe_alg_where(&hits[i], where, sizeof(where));
+		if (c->allow_kernel_alg)
+			log_warn("the kernel's SIP ALG is attached in %s: allowed by "
+				 "allow-kernel-alg; keep it off the flows nfqd rewrites", where);
+		else
+			log_err("the kernel's SIP ALG is attached in %s: two ALGs on one flow "
+				"undo each other; remove it or start with --allow-kernel-alg", where);
+	}
+	return n > 0 && !c->allow_kernel_alg;
+}
+
 static int run(struct daemon *d)
 {
 	struct pollfd pfd[1 + 1 + CTL_CLIENTS];
@@ -489,6 +515,8 @@ static int run(struct daemon *d)
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &orig);
 
+	if (kernel_alg_check(&d->conf))
+		return 1;
 	if (arena_init(&d->arena, ARENA_DEFAULT_SIZE)) {
 		log_err("arena: out of memory");
 		return 1;

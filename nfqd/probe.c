@@ -8,6 +8,7 @@
 #include "probe.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
@@ -229,6 +231,218 @@ out:
 	return rc;
 }
 
+/* --- the kernel's own SIP ALG in the ruleset ------------------------ */
+
+/* The kernel's helper is registered as "sip" (nf_conntrack_sip). */
+#define KERNEL_SIP_HELPER "sip"
+/* ct helper objects of type sip remembered while rules are read. */
+#define ALG_OBJ_MAX 64
+
+struct alg_obj {
+	uint32_t family;
+	char table[64];
+	char name[64];
+};
+
+struct alg_scan {
+	struct alg_obj objs[ALG_OBJ_MAX];
+	int nobjs;
+	bool objs_truncated;	/* more sip objects than remembered */
+	struct probe_alg_hit *hits;
+	int max, nhits;
+	/* the rule being read */
+	uint32_t family;
+	const char *table, *chain;
+};
+
+static const char *family_name(uint32_t f)
+{
+	switch (f) {
+	case NFPROTO_INET: return "inet";
+	case NFPROTO_IPV4: return "ip";
+	case NFPROTO_IPV6: return "ip6";
+	case NFPROTO_ARP: return "arp";
+	case NFPROTO_BRIDGE: return "bridge";
+	case NFPROTO_NETDEV: return "netdev";
+	default: return "?";
+	}
+}
+
+static const char *str_or(const char *s, const char *dflt)
+{
+	return s ? s : dflt;
+}
+
+static void alg_hit(struct alg_scan *s, const char *fmt, const char *arg)
+{
+	if (s->nhits < s->max) {
+		struct probe_alg_hit *h = &s->hits[s->nhits];
+
+		snprintf(h->family, sizeof(h->family), "%s", family_name(s->family));
+		snprintf(h->table, sizeof(h->table), "%s", str_or(s->table, "?"));
+		snprintf(h->chain, sizeof(h->chain), "%s", str_or(s->chain, "?"));
+		snprintf(h->what, sizeof(h->what), fmt, arg);
+	}
+	s->nhits++;
+}
+
+static bool alg_obj_known(const struct alg_scan *s, const char *name)
+{
+	for (int i = 0; i < s->nobjs; i++)
+		if (s->objs[i].family == s->family && !strcmp(s->objs[i].table, s->table) &&
+		    (!name || !strcmp(s->objs[i].name, name)))
+			return true;
+	return false;
+}
+
+static int alg_obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct alg_scan *s = data;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	const char *helper, *table, *name;
+
+	if (!o)
+		return MNL_CB_ERROR;
+	if (nftnl_obj_nlmsg_parse(nlh, o) == 0 &&
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_CT_HELPER) {
+		helper = nftnl_obj_get_str(o, NFTNL_OBJ_CT_HELPER_NAME);
+		table = nftnl_obj_get_str(o, NFTNL_OBJ_TABLE);
+		name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME);
+		if (helper && table && name && !strcmp(helper, KERNEL_SIP_HELPER)) {
+			if (s->nobjs < ALG_OBJ_MAX) {
+				struct alg_obj *a = &s->objs[s->nobjs++];
+
+				a->family = nftnl_obj_get_u32(o, NFTNL_OBJ_FAMILY);
+				snprintf(a->table, sizeof(a->table), "%s", table);
+				snprintf(a->name, sizeof(a->name), "%s", name);
+			} else {
+				s->objs_truncated = true;
+			}
+		}
+	}
+	nftnl_obj_free(o);
+	return MNL_CB_OK;
+}
+
+static int alg_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct alg_scan *s = data;
+	const char *kind = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	uint32_t len = 0;
+
+	if (!kind)
+		return MNL_CB_OK;
+	if (!strcmp(kind, "objref")) {
+		const char *obj, *set;
+
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_OBJREF_IMM_TYPE) &&
+		    nftnl_expr_get_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE) == NFT_OBJECT_CT_HELPER) {
+			obj = nftnl_expr_get_str(e, NFTNL_EXPR_OBJREF_IMM_NAME);
+			if (obj && (alg_obj_known(s, obj) || s->objs_truncated))
+				alg_hit(s, "ct helper \"%s\"", obj);
+		} else if (nftnl_expr_is_set(e, NFTNL_EXPR_OBJREF_SET_NAME)) {
+			/* A map picks the object per packet: any sip object
+			 * in the table may be the one. */
+			set = nftnl_expr_get_str(e, NFTNL_EXPR_OBJREF_SET_NAME);
+			if (set && (alg_obj_known(s, NULL) || s->objs_truncated))
+				alg_hit(s, "ct helper map @%s", set);
+		}
+	} else if (!strcmp(kind, "target")) {
+		/* iptables-nft -j CT: struct xt_ct_target_info (rev 0 and 1)
+		 * holds char helper[16] after u16 flags, u16 zone, u32
+		 * ct_events, u32 exp_events. */
+		const char *tg = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME);
+		const char *info = nftnl_expr_get(e, NFTNL_EXPR_TG_INFO, &len);
+
+		if (tg && !strcmp(tg, "CT") && info && len >= 12 + 16 &&
+		    !strncmp(info + 12, KERNEL_SIP_HELPER, 16))
+			alg_hit(s, "%s", "iptables -j CT --helper sip");
+	}
+	return MNL_CB_OK;
+}
+
+static int alg_rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct alg_scan *s = data;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0) {
+		s->family = nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);
+		s->table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
+		s->chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+		if (s->table)
+			nftnl_expr_foreach(r, alg_expr_cb, s);
+		s->table = s->chain = NULL;
+	}
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+/* One dump request; every answer goes to cb.  0 or errno. */
+static int nft_dump(uint16_t msg, mnl_cb_t cb, void *data)
+{
+	/* A dump part is at most what the receive buffer holds; 64 KiB
+	 * is above the kernel's largest dump skb. */
+	static char buf[65536];
+	struct mnl_socket *nl = nl_open();
+	struct nlmsghdr *nlh;
+	uint32_t seq = (uint32_t)time(NULL);
+	int rc = 0;
+
+	if (!nl)
+		return errno ? errno : EIO;
+	nlh = nftnl_nlmsg_build_hdr(buf, msg, NFPROTO_UNSPEC, NLM_F_DUMP, seq);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		rc = errno;
+		goto out;
+	}
+	/* Bounded: a ruleset that needs more parts than this is beyond
+	 * any router we are meant for; what was read is still checked. */
+	for (int i = 0; i < 100000; i++) {
+		ssize_t r = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+
+		if (r < 0) {
+			rc = errno;
+			break;
+		}
+		r = mnl_cb_run(buf, (size_t)r, seq, mnl_socket_get_portid(nl), cb, data);
+		if (r < 0) {
+			rc = errno ? errno : EIO;
+			break;
+		}
+		if (r == MNL_CB_STOP)
+			break;
+	}
+out:
+	mnl_socket_close(nl);
+	return rc;
+}
+
+int probe_kernel_alg(struct probe_alg_hit *hits, int max)
+{
+	static struct alg_scan s;
+	int err;
+
+	memset(&s, 0, sizeof(s));
+	s.hits = hits;
+	s.max = max;
+	/* Objects first: a rule names its object only by name. */
+	err = nft_dump(NFT_MSG_GETOBJ, alg_obj_cb, &s);
+	if (!err)
+		err = nft_dump(NFT_MSG_GETRULE, alg_rule_cb, &s);
+	/* No nf_tables at all: then nothing can attach a helper. */
+	if (err == EAFNOSUPPORT || err == EPROTONOSUPPORT)
+		return 0;
+	return err ? -err : s.nhits;
+}
+
+void probe_alg_where(const struct probe_alg_hit *h, char *buf, size_t len)
+{
+	snprintf(buf, len, "table %.7s %.63s (%.95s, chain %.63s)", h->family, h->table, h->what, h->chain);
+}
+
 int probe_run(const struct conf *c, FILE *out)
 {
 	struct utsname u;
@@ -278,5 +492,23 @@ int probe_run(const struct conf *c, FILE *out)
 		fprintf(out, "%s: absent (load the rules: sipnat-rules)\n", name);
 	else
 		line(out, name, err, "unknown");
+
+	{
+		struct probe_alg_hit hits[PROBE_ALG_MAX];
+		char where[256];
+		int n = probe_kernel_alg(hits, PROBE_ALG_MAX);
+
+		if (n < 0) {
+			fprintf(out, "kernel SIP ALG in the ruleset: unknown (%s)\n", strerror(-n));
+		} else if (n == 0) {
+			fprintf(out, "kernel SIP ALG in the ruleset: no\n");
+		} else {
+			for (int i = 0; i < n && i < PROBE_ALG_MAX; i++) {
+				probe_alg_where(&hits[i], where, sizeof(where));
+				fprintf(out, "kernel SIP ALG in the ruleset: yes, %s: nfqd refuses "
+					"to start (--allow-kernel-alg)\n", where);
+			}
+		}
+	}
 	return 0;
 }

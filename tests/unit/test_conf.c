@@ -58,6 +58,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.map.n, 0);
 	assert_false(c.strict);
 	assert_false(c.fail_closed);
+	assert_false(c.allow_kernel_alg);
 	assert_false(c.rewrite_from_to);
 	assert_int_equal(c.queue_num, 0);
 	assert_string_equal(c.table, "sipnat");
@@ -214,6 +215,13 @@ static void test_flags(void **state)
 	assert_true(conf_key_is_bool("fail-closed"));
 	assert_false(conf_key_is_bool("map"));
 	assert_false(conf_key_is_bool("bogus"));
+	/* allow-kernel-alg: a yes|no flag, off unless asked for */
+	assert_true(conf_key_is_bool("allow-kernel-alg"));
+	assert_int_equal(conf_set_flag(&c, "allow-kernel-alg", "yes", err, sizeof(err)), 0);
+	assert_true(c.allow_kernel_alg);
+	assert_int_equal(conf_set_flag(&c, "allow-kernel-alg", "maybe", err, sizeof(err)), -1);
+	assert_string_equal(err, "--allow-kernel-alg: expected yes or no, not 'maybe'");
+	assert_true(c.allow_kernel_alg);
 	/* media-backend none: run without pinholes */
 	assert_int_equal(conf_set_flag(&c, "media-backend", "none", err, sizeof(err)), 0);
 	assert_string_equal(c.media_backend, "none");
