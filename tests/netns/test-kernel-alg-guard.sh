@@ -44,7 +44,7 @@ run_nfqd()
 	local pid rc
 	rm -f "$SOCK"
 	: >"$W/nfqd.log"
-	ip netns exec "$rt" "$NFQD" --queue $QNUM --map 10.0.0.5=198.51.100.5 \
+	ip netns exec "$rt" "$NFQD" -c /dev/null --queue $QNUM --map 10.0.0.5=198.51.100.5 \
 		--media-backend none --control-socket "$SOCK" "$@" >>"$W/nfqd.log" 2>&1 &
 	pid=$!
 	if slowwait 5 eval "test -S '$SOCK' || ! kill -0 $pid 2>/dev/null" && test -S "$SOCK"; then
@@ -74,7 +74,7 @@ if grep -q 'kernel.s SIP ALG is attached in table inet fw (ct helper "sip-5060",
 else
 	fail "the error line names table, object and chain: $(cat "$W/nfqd.log")"
 fi
-out=$(ip netns exec "$rt" "$NFQD" --probe --queue $QNUM 2>&1)
+out=$(ip netns exec "$rt" "$NFQD" --probe -c /dev/null --queue $QNUM 2>&1)
 if grep -q 'kernel SIP ALG in the ruleset: yes, table inet fw (ct helper "sip-5060", chain prerouting)' <<<"$out"; then
 	pass "nfqd --probe reports the kernel SIP ALG"
 else
@@ -125,7 +125,7 @@ if load 'table inet fw {
 }'; then
 	run_nfqd; rc=$?
 	check_eq "nfqd starts with only an ftp ct helper" 0 $rc
-	out=$(ip netns exec "$rt" "$NFQD" --probe --queue $QNUM 2>&1)
+	out=$(ip netns exec "$rt" "$NFQD" --probe -c /dev/null --queue $QNUM 2>&1)
 	if grep -q 'kernel SIP ALG in the ruleset: no' <<<"$out"; then
 		pass "nfqd --probe reports no kernel SIP ALG with only ftp"
 	else
