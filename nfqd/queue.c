@@ -270,6 +270,10 @@ static int on_packet(const struct nlmsghdr *nlh, void *data)
 		q->batch_id = id;
 		q->have_batch = true;
 	} else {
+		/* Earlier packets still waiting for the batch accept go
+		 * first: the kernel reinjects in verdict order, and SIP must
+		 * not overtake itself (a 200 ahead of its 100 aborts calls). */
+		put_batch(q);
 		put_verdict(q, id, v.kind == QV_DROP ? NF_DROP : NF_ACCEPT,
 			    v.kind == QV_ACCEPT_NEW ? v.data : NULL, v.len);
 	}
