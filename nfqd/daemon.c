@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -181,6 +182,12 @@ static int media_open(struct daemon *d, char *err, size_t errlen)
 	err[0] = '\0';
 	if (!strcmp(c->media_backend, "none"))
 		return 0;
+	/* Call-IDs come from the wire: an unkeyed hash would let a peer pick
+	 * IDs that all land in one bucket.  A short read leaves a weaker but
+	 * still working key, so it is only logged. */
+	if (getrandom(lim.hash_key, sizeof(lim.hash_key), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(lim.hash_key))
+		log_warn("dialogs: getrandom: %s; hash key not random", strerror(errno));
 	if (!strcmp(c->media_backend, "expect")) {
 		snprintf(err, errlen, "media-backend: expect is not built in this nfqd; "
 			 "use nftset (or none)");
