@@ -28,7 +28,7 @@ int sn_addr_parse(struct sn_addr *a, const char *s, size_t len)
 	return 0;
 }
 
-static int parse_port(const char *s, size_t len, uint16_t *port)
+int sn_port_parse(const char *s, size_t len, uint16_t *port)
 {
 	unsigned v = 0;
 
@@ -62,7 +62,7 @@ int sn_endpoint_parse(struct sn_endpoint *e, const char *s, size_t len)
 			return 0;
 		if (rb[1] != ':')
 			return -1;
-		return parse_port(rb + 2, len - (size_t)(rb - s + 2), &e->port);
+		return sn_port_parse(rb + 2, len - (size_t)(rb - s + 2), &e->port);
 	}
 	colon = memchr(s, ':', len);
 	if (colon && memchr(colon + 1, ':', len - (size_t)(colon - s) - 1))
@@ -71,7 +71,7 @@ int sn_endpoint_parse(struct sn_endpoint *e, const char *s, size_t len)
 		return sn_addr_parse(&e->addr, s, len);
 	if (sn_addr_parse(&e->addr, s, (size_t)(colon - s)) || e->addr.family != AF_INET)
 		return -1;
-	return parse_port(colon + 1, len - (size_t)(colon - s) - 1, &e->port);
+	return sn_port_parse(colon + 1, len - (size_t)(colon - s) - 1, &e->port);
 }
 
 bool sn_addr_equal(const struct sn_addr *a, const struct sn_addr *b)

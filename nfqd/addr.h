@@ -37,6 +37,9 @@ int sn_addr_parse(struct sn_addr *a, const char *s, size_t len);
  * Port 0 when absent.  Returns 0 or -1. */
 int sn_endpoint_parse(struct sn_endpoint *e, const char *s, size_t len);
 
+/* Parses a decimal port 1-65535 of exactly len bytes.  Returns 0 or -1. */
+int sn_port_parse(const char *s, size_t len, uint16_t *port);
+
 bool sn_addr_equal(const struct sn_addr *a, const struct sn_addr *b);
 bool sn_addr_is_any(const struct sn_addr *a);		/* 0.0.0.0 or :: */
 /* True for addresses no media pinhole may ever point at or come from:

@@ -122,23 +122,6 @@ int natmap_add_name(struct natmap *m, const char *spec, char *err, size_t errlen
 	return 0;
 }
 
-static int parse_u16(const char *s, size_t len, uint16_t *out)
-{
-	unsigned v = 0;
-
-	if (len == 0 || len > 5)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v == 0 || v > 65535)
-		return -1;
-	*out = (uint16_t)v;
-	return 0;
-}
-
 int natmap_add_media_ports(struct natmap *m, const char *spec, char *err, size_t errlen)
 {
 	const char *eq = strchr(spec, '='), *dash, *colon, *pcolon;
@@ -158,9 +141,9 @@ int natmap_add_media_ports(struct natmap *m, const char *spec, char *err, size_t
 	    sn_addr_parse(&pub, eq[1] == '[' ? eq + 2 : eq + 1,
 			  (size_t)(pcolon - eq - 1) - (eq[1] == '[' ? 2 : 0)))
 		return fail(err, errlen, "bad address", spec);
-	if (parse_u16(colon + 1, (size_t)(dash - colon - 1), &lo) ||
-	    parse_u16(dash + 1, (size_t)(eq - dash - 1), &hi) ||
-	    parse_u16(pcolon + 1, strlen(pcolon + 1), &publo) || hi < lo ||
+	if (sn_port_parse(colon + 1, (size_t)(dash - colon - 1), &lo) ||
+	    sn_port_parse(dash + 1, (size_t)(eq - dash - 1), &hi) ||
+	    sn_port_parse(pcolon + 1, strlen(pcolon + 1), &publo) || hi < lo ||
 	    (unsigned)publo + (hi - lo) > 65535)
 		return fail(err, errlen, "bad port range", spec);
 	e = find_priv(m, &priv);
