@@ -56,6 +56,10 @@ struct stream {
 	uint16_t nports;
 	uint16_t rtcp;		/* 0: no separate RTCP port */
 	struct sn_endpoint rtp;	/* in the forward hook's view */
+	/* Inside party only: its RTP and RTCP as announced outside (family 0
+	 * for the outside party). */
+	struct sn_endpoint pub;
+	uint16_t rtcp_pub;
 };
 
 /* One side's SDP, immutable once built and shared by reference between
@@ -184,11 +188,16 @@ static struct sdp *sdp_from_result(const struct dialog_table *t, enum side from,
 		if (from == INSIDE) {
 			s->rtp = inside_view(t, s->rtp);
 			rtcp_ep = inside_view(t, rtcp_ep);
+			s->pub = m->rewritten;
 		}
-		if (s->nports == 1 && m->rtcp_orig)
+		if (s->nports == 1 && m->rtcp_orig) {
 			s->rtcp = rtcp_ep.port;
-		else if (s->rtp.port < 65535)
+			s->rtcp_pub = from == INSIDE ? m->rtcp_rewritten : 0;
+		} else if (s->rtp.port < 65535) {
 			s->rtcp = (uint16_t)(s->rtp.port + 1);
+			if (from == INSIDE && s->pub.port < 65535)
+				s->rtcp_pub = (uint16_t)(s->pub.port + 1);
+		}
 		/* a=inactive: no media either way.  Other directions keep both
 		 * ways open: RTCP reports flow back even to a sendonly party. */
 		s->usable = !m->hold && !m->conn_is_name && s->rtp.port != 0 &&
@@ -219,8 +228,10 @@ struct pinset {
 	bool capped;
 };
 
+/* pub: family 0, or the public address with pport (see pinhole.h). */
 static void pinset_add(struct dialog_table *t, struct pinset *ps, uint8_t proto,
-		       const struct sn_addr *src, const struct sn_addr *dst, uint32_t dport)
+		       const struct sn_addr *src, const struct sn_addr *dst, uint32_t dport,
+		       const struct sn_endpoint *pub, uint32_t pport)
 {
 	struct pinhole ph;
 
@@ -236,6 +247,10 @@ static void pinset_add(struct dialog_table *t, struct pinset *ps, uint8_t proto,
 	ph.src = *src;
 	ph.dst = *dst;
 	ph.dport = (uint16_t)dport;
+	if (pub && pub->addr.family && pport && pport <= 65535) {
+		ph.pub.addr = pub->addr;
+		ph.pub.port = (uint16_t)pport;
+	}
 	for (size_t i = 0; i < ps->n; i++)
 		if (pinhole_equal(&ps->p[i], &ph))
 			return;
@@ -266,17 +281,19 @@ static void pins_for(struct dialog_table *t, const struct sdp *in, const struct 
 		for (uint32_t k = 0; k < a->nports || k < b->nports; k++) {
 			if (k < a->nports) {	/* outside -> inside */
 				pinset_add(t, ps, a->l4proto, &b->rtp.addr, &a->rtp.addr,
-					   a->rtp.port + 2 * k);
+					   a->rtp.port + 2 * k, &a->pub,
+					   a->pub.port ? a->pub.port + 2 * k : 0);
 				if (!mux && a->rtcp)
 					pinset_add(t, ps, a->l4proto, &b->rtp.addr, &a->rtp.addr,
-						   a->rtcp + 2 * k);
+						   a->rtcp + 2 * k, &a->pub,
+						   a->rtcp_pub ? a->rtcp_pub + 2 * k : 0);
 			}
 			if (k < b->nports) {	/* inside -> outside */
 				pinset_add(t, ps, a->l4proto, &a->rtp.addr, &b->rtp.addr,
-					   b->rtp.port + 2 * k);
+					   b->rtp.port + 2 * k, NULL, 0);
 				if (!mux && b->rtcp)
 					pinset_add(t, ps, a->l4proto, &a->rtp.addr, &b->rtp.addr,
-						   b->rtcp + 2 * k);
+						   b->rtcp + 2 * k, NULL, 0);
 			}
 			if (k > 256)
 				break;	/* m=<port>/<n> with absurd n */

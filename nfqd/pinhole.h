@@ -19,6 +19,13 @@ struct pinhole {
 	struct sn_addr dst;	/* the receiver, as the firewall sees it */
 	uint16_t dport;
 	uint32_t timeout_s;
+	/* Towards the inside party only: where the outside peer sends, i.e.
+	 * the inside party's public address and port as its rewritten SDP
+	 * announced them (the NAT turns that into dst:dport).  Backends that
+	 * program the translation themselves (conntrack expectations, nft dnat
+	 * maps) need it.  Family 0 on pinholes towards the outside party.
+	 * Not part of a pinhole's identity (pinhole_equal). */
+	struct sn_endpoint pub;
 };
 
 struct pin_backend_conf {

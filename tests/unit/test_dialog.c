@@ -782,6 +782,20 @@ static void test_with_rewrite_core(void **state)
 	assert_true(has(n, PIN_OPEN, "198.51.100.20", "10.0.0.5", 20009));
 	assert_true(has(n, PIN_OPEN, "10.0.0.5", "198.51.100.20", 30000));
 	assert_true(has(n, PIN_OPEN, "10.0.0.5", "198.51.100.20", 30001));
+	/* Inbound pinholes carry the public view the peer sends to (what
+	 * expectation and dnat-map backends program); outbound ones none. */
+	for (size_t i = 0; i < n; i++) {
+		char pub[SN_ADDRSTRLEN];
+
+		if (out[i].ph.dst.family == AF_INET &&
+		    !strcmp((sn_addr_format(&out[i].ph.dst, pub, sizeof(pub)), pub), "10.0.0.5")) {
+			sn_addr_format(&out[i].ph.pub.addr, pub, sizeof(pub));
+			assert_string_equal(pub, "203.0.113.5");
+			assert_int_equal(out[i].ph.pub.port, out[i].ph.dport);
+		} else {
+			assert_int_equal(out[i].ph.pub.addr.family, 0);
+		}
+	}
 	arena_free(&a);
 	dialog_table_free(t);
 }
