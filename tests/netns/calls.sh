@@ -17,6 +17,19 @@ if [ -z "${LAB_HOLD_MS:-}" ] && [ "${SIPNAT_VM:-}" = 1 ]; then
 	LAB_HOLD_MS=3000
 fi
 
+# call_require_tools: root and every tool a call scenario uses (SKIP, exit 4,
+# naming the first one missing).
+call_require_tools()
+{
+	require_root
+	checktool "test -x $LAB_NFQD" "run test without build/nfqd/nfqd (make)"
+	checktool "nft --version" "run test without nft"
+	checktool "iptables-nft --version" "run test without iptables-nft"
+	checktool "command -v sipp" "run test without sipp (sip-tester)"
+	checktool "command -v tshark" "run test without tshark"
+	checktool "command -v kamailio" "run test without kamailio"
+}
+
 call_reset_counters()
 {
 	CALL_MEDIA_PASS=0

@@ -21,13 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/lab.sh"
 . "$here/calls.sh"
 
-require_root
-checktool "test -x $LAB_NFQD" "run test without build/nfqd/nfqd (make)"
-checktool "nft --version" "run test without nft"
-checktool "iptables-nft --version" "run test without iptables-nft"
-checktool "command -v sipp" "run test without sipp (sip-tester)"
-checktool "command -v tshark" "run test without tshark"
-checktool "command -v kamailio" "run test without kamailio"
+call_require_tools
 trap cleanup EXIT
 
 lab_up || { fail "lab: namespaces, links and routes come up"; exit $ret; }
