@@ -23,24 +23,46 @@
 #include "fp.h"
 #include "uapi/sipnat_fp.h"
 
-static inline bool fp_addr_eq(u16 family, const union nf_inet_addr *a,
-			      const union nf_inet_addr *b)
+static struct fp_table *fp_table_alloc(unsigned int bits, unsigned int node)
 {
-	if (family == AF_INET)
-		return a->ip == b->ip;
-	return ipv6_addr_equal(&a->in6, &b->in6);
+	struct fp_table *t;
+
+	t = kvzalloc(struct_size(t, buckets, 1U << bits), GFP_KERNEL | __GFP_NOWARN);
+	if (t) {
+		t->bits = bits;
+		t->node = node;
+	}
+	return t;
 }
 
-static inline struct hlist_head *fp_bucket(const struct fp_net *fn, u16 family,
-					   const union nf_inet_addr *daddr, __be16 dport)
+static inline struct fp_table *fp_table_locked(struct fp_net *fn)
 {
-	u32 h;
+	return rcu_dereference_protected(fn->table, lockdep_is_held(&fn->lock));
+}
 
-	if (family == AF_INET)
-		h = jhash_2words((__force u32)daddr->ip, (__force u32)dport, fn->hash_seed);
-	else
-		h = jhash2((const u32 *)daddr->all, 4, fn->hash_seed ^ (__force u32)dport);
-	return &fn->hash[h >> (32 - FP_HASH_BITS)];
+/*
+ * Doubles the hash (see struct fp_table).  Sleeps for a grace period with
+ * fp_net.lock held: that happens log2(flows) times in a namespace's life,
+ * and the packet path does not take the lock.  Without memory the old table
+ * simply stays (longer chains, still correct).
+ */
+static void fp_table_grow(struct fp_net *fn)
+{
+	struct fp_table *old = fp_table_locked(fn), *t;
+	struct fp_flow *f;
+
+	t = fp_table_alloc(old->bits + 1, !old->node);
+	if (!t)
+		return;
+	/* In the order of addition, each at the head: chains keep the
+	 * order they had (newest first). */
+	list_for_each_entry(f, &fn->flows, lnode)
+		hlist_add_head_rcu(&f->hnode[t->node],
+				   fp_bucket(fn, t, f->cfg.family, &f->cfg.match_daddr,
+					     f->cfg.match_dport));
+	rcu_assign_pointer(fn->table, t);
+	synchronize_rcu();
+	kvfree(old);
 }
 
 /*
@@ -49,7 +71,7 @@ static inline struct hlist_head *fp_bucket(const struct fp_net *fn, u16 family,
  * it implies pairs with the smp_mb() in fp_flow_add() so that a reverse flow
  * linked concurrently learns the port one way or the other.
  */
-static bool fp_flow_latch(struct fp_flow *f, __be16 sport)
+bool fp_flow_latch(struct fp_flow *f, __be16 sport)
 {
 	u32 want = FP_LATCHED | ntohs(sport);
 	u32 cur = READ_ONCE(f->latch);
@@ -66,53 +88,6 @@ static bool fp_flow_latch(struct fp_flow *f, __be16 sport)
 	if (rev)
 		WRITE_ONCE(rev->new_dport, sport);
 	return true;
-}
-
-struct fp_flow *fp_flow_match(struct fp_net *fn, u16 family,
-			      const union nf_inet_addr *saddr, __be16 sport,
-			      const union nf_inet_addr *daddr, __be16 dport)
-{
-	struct fp_flow *f, *wild = NULL;
-
-	hlist_for_each_entry_rcu(f, fp_bucket(fn, family, daddr, dport), hnode) {
-		if (f->cfg.family != family || f->cfg.match_dport != dport ||
-		    !fp_addr_eq(family, &f->cfg.match_daddr, daddr))
-			continue;
-		if (!f->cfg.has_saddr) {
-			wild = wild ?: f;	/* a source selector wins */
-			continue;
-		}
-		if (!fp_addr_eq(family, &f->cfg.match_saddr, saddr))
-			continue;
-		if (f->cfg.has_sport && f->cfg.match_sport != sport)
-			continue;
-		if ((f->cfg.flags & SIPNAT_FP_F_LATCH) && !fp_flow_latch(f, sport))
-			continue;
-		return f;
-	}
-	return wild;
-}
-
-void fp_flow_seen(struct fp_flow *f, unsigned int len, const u8 *rtp, size_t rtplen)
-{
-	struct fp_pcpu *s = this_cpu_ptr(f->stats);
-	unsigned long now = jiffies;
-	u64 t;
-
-	u64_stats_update_begin(&s->syncp);
-	s->packets++;
-	s->bytes += len;
-	u64_stats_update_end(&s->syncp);
-	/* Most packets of a stream arrive within the same jiffy as another:
-	 * skip the store and keep the cache line shared. */
-	if (READ_ONCE(f->last_seen) != now)
-		WRITE_ONCE(f->last_seen, now);
-	if (!rtp)
-		return;
-	t = f->cfg.clock_rate ? ktime_get_ns() : 0;
-	spin_lock(&f->rtp_lock);
-	fp_rtp_update(&f->rtp, rtp, rtplen, t, f->cfg.clock_rate);
-	spin_unlock(&f->rtp_lock);
 }
 
 void fp_flow_stats(struct fp_flow *f, u64 *packets, u64 *bytes, struct fp_rtp *rtp)
@@ -138,34 +113,25 @@ void fp_flow_stats(struct fp_flow *f, u64 *packets, u64 *bytes, struct fp_rtp *r
 }
 
 /*
- * The hooks' route for @f on this CPU, or NULL.  No reference is taken: the
- * caller is inside an RCU read-side section, a route the cache drops is
- * freed only after a grace period (dst_release), and the skb that carries it
- * off gets its own reference from __dev_queue_xmit() (skb_dst_force) if it
- * has to wait in a queue.  That is how the flowtable does it, and it keeps
- * the route's shared reference count out of the per-packet path.
+ * The hooks' per-CPU route cache (hook.c checks the route is still valid
+ * before each use).  The hooks use the cached route without a reference of
+ * their own: they run inside an RCU read-side section, a route the cache
+ * drops is freed only after a grace period (dst_release), and the skb that
+ * carries it off gets its own reference from __dev_queue_xmit()
+ * (skb_dst_force) if it has to wait in a queue.  That is how the flowtable
+ * does it, and it keeps the route's shared reference count out of the
+ * per-packet path.
+ *
+ * fp_flow_dst_set() caches @dst in this CPU's @c, taking over the caller's
+ * reference, and drops the route cached before.
  */
-struct dst_entry *fp_flow_dst(struct fp_flow *f)
+void fp_flow_dst_set(struct fp_dst *c, struct dst_entry *dst, u32 cookie, u32 mtu)
 {
-	struct fp_dst *c = this_cpu_ptr(f->route);
-	struct dst_entry *dst = c->dst;
-
-	if (dst && unlikely(READ_ONCE(dst->obsolete) && !dst->ops->check(dst, c->cookie))) {
-		c->dst = NULL;
-		dst_release(dst);
-		return NULL;
-	}
-	return dst;
-}
-
-/* Caches @dst for this CPU, taking over the caller's reference. */
-void fp_flow_dst_set(struct fp_flow *f, struct dst_entry *dst, u32 cookie)
-{
-	struct fp_dst *c = this_cpu_ptr(f->route);
 	struct dst_entry *old = c->dst;
 
 	c->dst = dst;
 	c->cookie = cookie;
+	c->mtu = mtu;
 	dst_release(old);
 }
 
@@ -220,8 +186,10 @@ err_stats:
 struct fp_flow *fp_flow_add(struct fp_net *fn, const struct fp_flow_cfg *cfg,
 			    struct netlink_ext_ack *extack, int *err)
 {
+	struct fp_table *t = fp_table_locked(fn);
 	struct hlist_head *bucket;
 	struct fp_flow *f, *rev = NULL;
+	struct hlist_node *n;
 	int id;
 
 	lockdep_assert_held(&fn->lock);
@@ -230,9 +198,9 @@ struct fp_flow *fp_flow_add(struct fp_net *fn, const struct fp_flow_cfg *cfg,
 		*err = -ENOSPC;
 		return NULL;
 	}
-	bucket = fp_bucket(fn, cfg->family, &cfg->match_daddr, cfg->match_dport);
-	hlist_for_each_entry_rcu(f, bucket, hnode, lockdep_is_held(&fn->lock)) {
-		if (fp_same_selector(&f->cfg, cfg)) {
+	bucket = fp_bucket(fn, t, cfg->family, &cfg->match_daddr, cfg->match_dport);
+	hlist_for_each(n, bucket) {
+		if (fp_same_selector(&fp_flow_of(n, t->node)->cfg, cfg)) {
 			NL_SET_ERR_MSG(extack, "a flow with this match exists");
 			*err = -EEXIST;
 			return NULL;
@@ -273,7 +241,7 @@ struct fp_flow *fp_flow_add(struct fp_net *fn, const struct fp_flow_cfg *cfg,
 		RCU_INIT_POINTER(f->reverse, rev);
 	}
 	list_add_tail(&f->lnode, &fn->flows);
-	hlist_add_head_rcu(&f->hnode, bucket);
+	hlist_add_head_rcu(&f->hnode[t->node], bucket);
 	if (rev) {
 		u32 latch;
 
@@ -291,6 +259,8 @@ struct fp_flow *fp_flow_add(struct fp_net *fn, const struct fp_flow_cfg *cfg,
 	fn->gen++;
 	if (fn->count == 1)
 		queue_delayed_work(system_power_efficient_wq, &fn->gc, HZ);
+	if (fn->count > (1U << t->bits) && t->bits < FP_HASH_MAX_BITS)
+		fp_table_grow(fn);
 	*err = 0;
 	return f;
 }
@@ -303,7 +273,7 @@ void fp_flow_remove(struct fp_net *fn, struct fp_flow *f)
 	rev = rcu_dereference_protected(f->reverse, lockdep_is_held(&fn->lock));
 	if (rev)
 		RCU_INIT_POINTER(rev->reverse, NULL);
-	hlist_del_rcu(&f->hnode);
+	hlist_del_rcu(&f->hnode[fp_table_locked(fn)->node]);
 	list_del(&f->lnode);
 	idr_remove(&fn->ids, f->id);
 	WRITE_ONCE(fn->count, fn->count - 1);
@@ -365,8 +335,8 @@ int fp_flow_net_init(struct fp_net *fn)
 	idr_init(&fn->ids);
 	INIT_DELAYED_WORK(&fn->gc, fp_flow_gc);
 	fn->hash_seed = get_random_u32();
-	fn->hash = kvcalloc(1U << FP_HASH_BITS, sizeof(*fn->hash), GFP_KERNEL);
-	return fn->hash ? 0 : -ENOMEM;
+	RCU_INIT_POINTER(fn->table, fp_table_alloc(FP_HASH_MIN_BITS, 0));
+	return rcu_access_pointer(fn->table) ? 0 : -ENOMEM;
 }
 
 /* The hooks are unregistered (and netfilter waited for their readers) and
@@ -378,6 +348,6 @@ void fp_flow_net_exit(struct fp_net *fn)
 	fp_flow_flush(fn);
 	mutex_unlock(&fn->lock);
 	idr_destroy(&fn->ids);
-	kvfree(fn->hash);
-	fn->hash = NULL;
+	kvfree(rcu_access_pointer(fn->table));
+	RCU_INIT_POINTER(fn->table, NULL);
 }
