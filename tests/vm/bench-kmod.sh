@@ -25,6 +25,10 @@
 #
 #   tests/vm/bench-kmod.sh [COUNT [ROUNDS [FLOWS...]]]
 #                               (default 20000 3 1000 10000; `make bench`)
+#   BENCH_KMOD_PROFILE=1 tests/vm/bench-kmod.sh ...
+#       counts with tests/vm/insnprof.c instead, and after the table prints
+#       each path's instructions per packet by kernel function
+#       (tests/vm/insnprof.py; slower, the figures are the same).
 #
 # Prints the table and the goal lines (met / NOT met, as measured); exit 0
 # if the figures were measured, 1 if something did not work, 4 if the guest
@@ -44,8 +48,19 @@ if [ "${SIPNAT_VM:-}" != 1 ]; then
 	cc -O2 -Wall -Wextra -Werror -o build/vm/fp_flood tests/vm/fp_flood.c || exit 1
 	log=build/vm/kmod-insn.log
 	rm -f "$log"
-	out=$(tests/vm/boot.sh --timeout 1800 --insncount "$log" -- \
-		"$0" "$count" "$rounds" $flowsets)
+	if [ "${BENCH_KMOD_PROFILE:-0}" = 1 ]; then
+		mkdir -p build/vm/insncount
+		make -s -C build/vm/insncount -f "$top/../shared/tools/qemu-insncount/Makefile" \
+			VPATH="$top/../shared/tools/qemu-insncount" mark >&2 &&
+			cc -O2 -shared -fPIC -Wall -Wextra -Werror -o build/vm/insnprof.so \
+				tests/vm/insnprof.c || exit 1
+		out=$(tests/vm/boot.sh --timeout 2400 --plugin build/vm/insnprof.so --plugin-log "$log" \
+			-- env SIPNAT_MARK="$top/build/vm/insncount/mark" SIPNAT_PROFILE=1 \
+			"$0" "$count" "$rounds" $flowsets)
+	else
+		out=$(tests/vm/boot.sh --timeout 1800 --insncount "$log" -- \
+			"$0" "$count" "$rounds" $flowsets)
+	fi
 	rc=$?
 	echo "$out" | grep -E '^(ERROR|vm:)|Error' >&2
 	[ $rc = 126 ] && { echo "SKIP: the guest could not be set up"; exit 4; }
@@ -103,6 +118,9 @@ if [ "${SIPNAT_VM:-}" != 1 ]; then
 			}
 			exit bad
 		}' || exit 1
+	if [ "${BENCH_KMOD_PROFILE:-0}" = 1 ]; then
+		python3 tests/vm/insnprof.py "$log" <(echo "$out") "$count" || exit 1
+	fi
 	exit 0
 fi
 
@@ -216,4 +234,7 @@ for flows in $flowsets; do
 		sed -n 's/^packets=//p' | awk '{ s += $1 } END { print s + 0 }')"
 	ip netns exec "$router" "$nfqd" fp flush
 done
+# The symbols insnprof.py names the profile's addresses with.
+[ "${SIPNAT_PROFILE:-0}" = 1 ] &&
+	echo "KSYMS $(grep -i ' [tw] ' /proc/kallsyms | gzip -1 | base64 -w 0)"
 exit 0
