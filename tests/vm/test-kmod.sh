@@ -16,7 +16,8 @@
 # 4. unloading the module during traffic leaves the media flowing through
 #    the normal path and the kernel without a warning (panic_on_warn);
 # 5. the build with the in-kernel self-test loads (it refuses to otherwise);
-# 6. devices and namespaces go away cleanly under flows with cached routes.
+# 6. cached routes follow route and MTU changes; devices and namespaces go
+#    away cleanly under flows with cached routes.
 # On the host it builds the module and reruns itself inside the guest.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -198,6 +199,18 @@ ip -n "$router" link set rb mtu 180
 send "$phone" 10.0.1.2 4000 10.0.2.2 30000 --count 2
 ip -n "$router" link set rb mtu 1500
 check_eq "over the route MTU: not taken by the fast path" "$before" \
+	"$(field "$(flowget "$out")" packets)"
+# The cached route and its MTU follow a route change on the same device:
+# a host route with a smaller MTU stops the fast path, its removal resumes it.
+ip -n "$router" route add 10.0.2.2/32 dev rb mtu 180
+send "$phone" 10.0.1.2 4000 10.0.2.2 30000 --count 2
+sleep 0.5
+check_eq "new route with a smaller MTU: not taken by the fast path" "$before" \
+	"$(field "$(flowget "$out")" packets)"
+ip -n "$router" route del 10.0.2.2/32 dev rb
+send "$phone" 10.0.1.2 4000 10.0.2.2 30000 --count 2
+sleep 0.5
+check_eq "route removed again: the fast path takes the packets" $((before + 2)) \
 	"$(field "$(flowget "$out")" packets)"
 fp del "$out6" >/dev/null
 
