@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * flow.c - the per-namespace flow table: RCU hash for the hooks, an IDR and a
- * list for the control path, per-CPU counters, idle collection.
+ * flow.c - the per-namespace flow table: RCU hash for the hooks (doubling as
+ * it fills; its lookup, fp_flow_match(), and the per-packet accounting,
+ * fp_flow_seen(), are inline in fp.h), an IDR and a list for the control
+ * path, per-CPU counters, idle collection.
  *
  * Owns: flow lifetime (add, link, latch, remove, free after a grace period)
  * and the table's lock.  Must not: parse netlink (netlink.c hands it a

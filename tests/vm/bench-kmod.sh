@@ -56,10 +56,10 @@ if [ "${SIPNAT_VM:-}" != 1 ]; then
 				tests/vm/insnprof.c || exit 1
 		out=$(tests/vm/boot.sh --timeout 2400 --plugin build/vm/insnprof.so --plugin-log "$log" \
 			-- env SIPNAT_MARK="$top/build/vm/insncount/mark" SIPNAT_PROFILE=1 \
-			"$0" "$count" "$rounds" $flowsets)
+			"$top/tests/vm/bench-kmod.sh" "$count" "$rounds" $flowsets)
 	else
 		out=$(tests/vm/boot.sh --timeout 1800 --insncount "$log" -- \
-			"$0" "$count" "$rounds" $flowsets)
+			"$top/tests/vm/bench-kmod.sh" "$count" "$rounds" $flowsets)
 	fi
 	rc=$?
 	echo "$out" | grep -E '^(ERROR|vm:)|Error' >&2
