@@ -34,6 +34,7 @@ static int check_table(const char *v, char *err, size_t errlen);
 static int check_backend(const char *v, char *err, size_t errlen);
 static int check_path(const char *v, char *err, size_t errlen);
 static int check_level(const char *v, char *err, size_t errlen);
+static int check_fastpath(const char *v, char *err, size_t errlen);
 
 #define F(f) offsetof(struct conf, f)
 static const struct key keys[] = {
@@ -60,6 +61,8 @@ static const struct key keys[] = {
 	{ "log-level", K_STR, F(log_level), 0, sizeof(((struct conf *)0)->log_level) - 1,
 	  check_level },
 	{ "allow-kernel-alg", K_BOOL, F(allow_kernel_alg), 0, 0, NULL },
+	{ "fastpath", K_STR, F(fastpath), 0, sizeof(((struct conf *)0)->fastpath) - 1,
+	  check_fastpath },
 };
 #undef F
 
@@ -79,6 +82,7 @@ void conf_defaults(struct conf *c)
 	c->max_pinholes_per_dialog = 32;
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s", CONF_DEFAULT_SOCKET);
 	snprintf(c->log_level, sizeof(c->log_level), "info");
+	snprintf(c->fastpath, sizeof(c->fastpath), "auto");
 }
 
 static int why(char *err, size_t errlen, const char *fmt, const char *arg)
@@ -117,6 +121,13 @@ static int check_level(const char *v, char *err, size_t errlen)
 {
 	if (strcmp(v, "error") && strcmp(v, "warn") && strcmp(v, "info") && strcmp(v, "debug"))
 		return why(err, errlen, "expected error, warn, info or debug, not '%s'", v);
+	return 0;
+}
+
+static int check_fastpath(const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "auto") && strcmp(v, "no"))
+		return why(err, errlen, "expected auto or no, not '%s'", v);
 	return 0;
 }
 

@@ -35,6 +35,7 @@ struct conf {
 	uint32_t max_pinholes_per_dialog; /* max-pinholes-per-dialog = N (32) */
 	char control_socket[108];	/* control-socket = PATH (/run/sipnat/nfqd.sock) */
 	char log_level[16];		/* log-level = error|warn|info|debug (info) */
+	char fastpath[8];		/* fastpath = auto|no (auto): program sipnat_fp */
 	bool allow_kernel_alg;		/* allow-kernel-alg = yes|no (no): start even when
 					 * the ruleset attaches the kernel's SIP helper */
 };

@@ -19,7 +19,6 @@
 
 #include "cmds.h"
 #include "conf.h"
-#include "fastpath.h"
 #include "log.h"
 
 static int fill_addr(struct sockaddr_un *sa, const char *path)
@@ -115,7 +114,7 @@ static void drop(struct ctl *ctl, int i)
 
 static void reply(struct ctl *ctl, int i, struct stats *s, uint64_t now)
 {
-	static char buf[8192];
+	static char buf[CTL_REPLY_MAX];
 	const char *req = ctl->c[i].req;
 	size_t len;
 
@@ -222,7 +221,8 @@ int cmd_status(int argc, char **argv)
 	};
 	static struct conf conf;
 	const char *sock = NULL, *cfile = NULL;
-	char err[512], buf[8192];
+	static char buf[CTL_REPLY_MAX];
+	char err[512];
 	struct sockaddr_un sa;
 	bool json = false;
 	size_t len = 0;
@@ -308,7 +308,5 @@ int cmd_status(int argc, char **argv)
 		return 1;
 	}
 	fwrite(buf, 1, len, stdout);
-	if (!json)
-		fp_print_status(stdout);	/* the kmod's flows, if it is loaded */
 	return strncmp(buf, "error:", 6) == 0 ? 1 : 0;
 }

@@ -18,6 +18,9 @@
 #include "stats.h"
 
 #define CTL_REQ_MAX 64
+/* The longest reply: the counters and up to FP_SYNC_STATUS_MAX fast-path
+ * streams; well below a unix socket's send buffer, so one write. */
+#define CTL_REPLY_MAX 65536
 #define CTL_CLIENTS 4
 #define CTL_TIMEOUT_MS 2000
 

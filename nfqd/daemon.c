@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "dialog.h"
+#include "fp_sync.h"
 #include "log.h"
 #include "pinhole.h"
 #include "pkt.h"
@@ -64,6 +65,7 @@ struct daemon {
 	struct dialog_table *dt;
 	const struct pinhole_ops *pin;
 	void *pin_ctx;
+	struct fp_sync *fps;	/* kmod fast path; NULL: off (fastpath = no, no pinholes) */
 	uint64_t last_expire;
 	uint64_t last_kernel_check, kernel_drops_seen;
 	struct pin_intent intents[DIALOG_INTENTS_MIN];
@@ -154,11 +156,36 @@ static void reload(struct daemon *d)
 	KEEP_STR(table, "nft-table");
 	KEEP_STR(media_backend, "media-backend");
 	KEEP_STR(control_socket, "control-socket");
+	KEEP_STR(fastpath, "fastpath");
 #undef KEEP_NUM
 #undef KEEP_STR
 	d->conf = nc;
 	apply_conf(d);
 	log_info("reloaded configuration: %zu map entries", d->conf.map.n);
+}
+
+/* The kmod fast path (fp_sync.h) programs streams from pinhole intents, so
+ * it exists only with a dialog table.  Without the module: one info line,
+ * and nothing else changes. */
+static void fastpath_open(struct daemon *d)
+{
+	struct fp_sync_conf fc = { .map = &d->conf.map, .timeout_s = d->conf.media_timeout_s,
+				   .cookie_base = (uint64_t)getpid() << 32 };
+
+	if (strcmp(d->conf.fastpath, "auto") || !d->dt)
+		return;
+	if (getrandom(fc.hash_key, sizeof(fc.hash_key), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(fc.hash_key))
+		log_warn("fastpath: getrandom: %s; hash key not random", strerror(errno));
+	d->fps = fp_sync_new(&fc);
+	if (!d->fps)
+		log_warn("fastpath: out of memory; media takes the normal path");
+	else if (fp_sync_start(d->fps) == 0)
+		log_info("fastpath: sipnat_fp is loaded; established media streams use it");
+	else
+		log_info("fastpath: sipnat_fp is not loaded (%s); media takes the normal path",
+			 strerror(errno));
+	d->st.fps = d->fps;
 }
 
 /* Opens the pinhole backend and the dialog table.  0, or -1 with the
@@ -216,6 +243,7 @@ static int media_open(struct daemon *d, char *err, size_t errlen)
 		d->pin = NULL;
 		return -1;
 	}
+	fastpath_open(d);
 	return 0;
 }
 
@@ -223,6 +251,11 @@ static int media_open(struct daemon *d, char *err, size_t errlen)
  * be held by another nfqd whose pinholes these are. */
 static void media_close(struct daemon *d, bool flush)
 {
+	/* First: the module drops our flows with the socket, and media goes
+	 * back to the pinholes, which stay. */
+	fp_sync_free(d->fps);
+	d->fps = NULL;
+	d->st.fps = NULL;
 	if (d->pin) {
 		if (flush && d->pin->flush(d->pin_ctx))
 			log_warn("pinholes: flush at exit: %s", strerror(errno));
@@ -244,6 +277,9 @@ static void apply_intents(struct daemon *d, size_t n, bool expiry)
 		bool open = pi->op == PIN_OPEN;
 		int r = open ? d->pin->add(d->pin_ctx, &pi->ph) : d->pin->del(d->pin_ctx, &pi->ph);
 
+		/* The fast path bypasses the firewall: only for open pinholes. */
+		if (d->fps && (r == 0 || !open))
+			fp_sync_pin(d->fps, open, &pi->ph);
 		sn_addr_format(&pi->ph.src, src, sizeof(src));
 		sn_addr_format(&pi->ph.dst, dst, sizeof(dst));
 		if (r) {
@@ -262,6 +298,8 @@ static void apply_intents(struct daemon *d, size_t n, bool expiry)
 		log_debug("pinhole %s %s -> %s port %u/%u (%s)", open ? "open" : "close", src,
 			  dst, pi->ph.dport, pi->ph.l4proto, pi->why ? pi->why : "-");
 	}
+	if (d->fps)
+		fp_sync_commit(d->fps);
 }
 
 static void media_expire(struct daemon *d, uint64_t now)
@@ -576,6 +614,8 @@ static int run(struct daemon *d)
 			reload(d);
 		}
 		media_expire(d, now_ms());
+		if (d->fps)
+			fp_sync_tick(d->fps, now_ms(), d->pin, d->pin_ctx);
 		kernel_drops_check(d, now_ms());
 		if (r <= 0)
 			continue;

@@ -228,10 +228,11 @@ struct pinset {
 	bool capped;
 };
 
-/* pub: family 0, or the public address with pport (see pinhole.h). */
+/* pub: family 0, or the public address with pport; sport: 0, or the
+ * inside party's own port of the stream (both: see pinhole.h). */
 static void pinset_add(struct dialog_table *t, struct pinset *ps, uint8_t proto,
 		       const struct sn_addr *src, const struct sn_addr *dst, uint32_t dport,
-		       const struct sn_endpoint *pub, uint32_t pport)
+		       const struct sn_endpoint *pub, uint32_t pport, uint32_t sport)
 {
 	struct pinhole ph;
 
@@ -251,6 +252,8 @@ static void pinset_add(struct dialog_table *t, struct pinset *ps, uint8_t proto,
 		ph.pub.addr = pub->addr;
 		ph.pub.port = (uint16_t)pport;
 	}
+	if (sport <= 65535)
+		ph.sport = (uint16_t)sport;
 	for (size_t i = 0; i < ps->n; i++)
 		if (pinhole_equal(&ps->p[i], &ph))
 			return;
@@ -282,18 +285,22 @@ static void pins_for(struct dialog_table *t, const struct sdp *in, const struct 
 			if (k < a->nports) {	/* outside -> inside */
 				pinset_add(t, ps, a->l4proto, &b->rtp.addr, &a->rtp.addr,
 					   a->rtp.port + 2 * k, &a->pub,
-					   a->pub.port ? a->pub.port + 2 * k : 0);
+					   a->pub.port ? a->pub.port + 2 * k : 0, 0);
 				if (!mux && a->rtcp)
 					pinset_add(t, ps, a->l4proto, &b->rtp.addr, &a->rtp.addr,
 						   a->rtcp + 2 * k, &a->pub,
-						   a->rtcp_pub ? a->rtcp_pub + 2 * k : 0);
+						   a->rtcp_pub ? a->rtcp_pub + 2 * k : 0, 0);
 			}
 			if (k < b->nports) {	/* inside -> outside */
+				bool own = k < a->nports;	/* the inside party's port k */
+
 				pinset_add(t, ps, a->l4proto, &a->rtp.addr, &b->rtp.addr,
-					   b->rtp.port + 2 * k, NULL, 0);
+					   b->rtp.port + 2 * k, NULL, 0,
+					   own ? a->rtp.port + 2 * k : 0);
 				if (!mux && b->rtcp)
 					pinset_add(t, ps, a->l4proto, &a->rtp.addr, &b->rtp.addr,
-						   b->rtcp + 2 * k, NULL, 0);
+						   b->rtcp + 2 * k, NULL, 0,
+						   own && a->rtcp ? a->rtcp + 2 * k : 0);
 			}
 			if (k > 256)
 				break;	/* m=<port>/<n> with absurd n */

@@ -591,42 +591,63 @@ static uint16_t fp_pub_port(const struct natmap_entry *e, uint16_t p)
 	return p;
 }
 
+/* Is p towards the inside party (the inbound one of a pair)? */
+static bool fp_inbound(const struct natmap *m, const struct pinhole *p)
+{
+	return p->pub.addr.family || natmap_by_priv(m, &p->dst);
+}
+
 int fp_stream_flows(const struct natmap *m, const struct pinhole *a, const struct pinhole *b,
 		    uint64_t cookie, uint32_t timeout_s, uint32_t clock_rate,
 		    struct fp_flow *fin, struct fp_flow *fout)
 {
 	const struct pinhole *in = a, *out = b;
 	const struct natmap_entry *e;
+	struct sn_endpoint pub;
 
-	if (!natmap_by_priv(m, &in->dst)) {
+	if (!fp_inbound(m, in) || fp_inbound(m, out)) {
 		in = b;
 		out = a;
 	}
-	e = natmap_by_priv(m, &in->dst);
+	if (!fp_inbound(m, in) || fp_inbound(m, out))
+		return -1;
+	/* Where the outside peer sends: the pinhole says (pinhole.h), or the
+	 * static map does for pinholes made without it. */
+	if (in->pub.addr.family) {
+		pub = in->pub;
+	} else {
+		e = natmap_by_priv(m, &in->dst);
+		pub.addr = e->pub;
+		pub.port = fp_pub_port(e, in->dport);
+	}
 	/* One stream: UDP both ways, between the same two addresses, the
-	 * inside one mapped, the outside one not ours. */
-	if (!e || in->l4proto != IPPROTO_UDP || out->l4proto != IPPROTO_UDP ||
+	 * outside one not ours; the public side of the inside one's family. */
+	if (in->l4proto != IPPROTO_UDP || out->l4proto != IPPROTO_UDP ||
 	    !sn_addr_equal(&out->src, &in->dst) || !sn_addr_equal(&out->dst, &in->src) ||
 	    natmap_by_priv(m, &out->dst) || natmap_by_pub(m, &out->dst) ||
-	    !in->dport || !out->dport || e->pub.family != in->dst.family)
+	    !in->dport || !out->dport || !pub.port || pub.addr.family != in->dst.family ||
+	    (out->sport && out->sport != in->dport))
 		return -1;
 
 	memset(fin, 0, sizeof(*fin));
 	memset(fout, 0, sizeof(*fout));
-	fin->match_dst.addr = e->pub;
-	fin->match_dst.port = fp_pub_port(e, in->dport);
+	fin->match_dst = pub;
 	fin->match_src.addr = in->src;
 	fin->new_dst.addr = in->dst;
-	if (fin->match_dst.port != in->dport)
+	if (pub.port != in->dport)
 		fin->new_dst.port = in->dport;
 
 	fout->match_dst.addr = out->dst;
 	fout->match_dst.port = out->dport;
 	fout->match_src.addr = out->src;
-	fout->match_src.port = in->dport;
-	fout->new_src.addr = e->pub;
-	if (fin->match_dst.port != in->dport)
-		fout->new_src.port = fin->match_dst.port;
+	fout->new_src.addr = pub.addr;
+	/* With port translation the source port picks the mapping, so it must
+	 * be the inside party's (symmetric RTP); without, any port of the
+	 * inside address goes out as the NAT would send it, unchanged. */
+	if (pub.port != in->dport) {
+		fout->match_src.port = in->dport;
+		fout->new_src.port = pub.port;
+	}
 
 	fin->cookie = fout->cookie = cookie;
 	fin->timeout_s = fout->timeout_s = timeout_s;

@@ -85,22 +85,23 @@ int fp_events(struct fp_client *c, int timeout_ms,
 int fp_raw(struct fp_client *c, uint8_t cmd, const void *attrs, size_t len);
 
 /*
- * fp_stream_flows - the two flows that carry one media stream through a
- * static NAT, from the stream's two pinholes (pinhole.h: as the forward hook
- * sees them, i.e. the inbound one with the private destination) and the map.
+ * fp_stream_flows - the two flows that carry one media stream through the
+ * NAT, from the stream's two pinholes (pinhole.h: as the forward hook sees
+ * them, i.e. the inbound one with the private destination).  The public
+ * side is the inbound pinhole's pub, or (pinholes without it) the map's.
  *
  *   in:  remote -> public:pport      becomes remote -> private:port
  *        (match dst public:pport, src remote address; dnat private:port)
  *   out: private -> remote:rport     becomes public -> remote:rport
- *        (match dst remote:rport, src private address and port; snat
- *        public:pport; symmetric RTP: the inside party sends from the port
- *        it receives on, the inbound pinhole's dport)
+ *        (match dst remote:rport, src private address; snat public.  When
+ *        pport != port, the source port must be port (symmetric RTP) and
+ *        becomes pport)
  *
- * Both get cookie, timeout_s and clock_rate (0: none); the caller adds the
- * inbound flow first and sets fout->reverse_id to its ID.  Returns 0, or -1
- * when the pair is not one stream of a mapped address (either order of the
- * pinholes is accepted; masqueraded streams are not handled: their public
- * port is conntrack's choice).  Pure: no I/O.
+ * Both get cookie, timeout_s and clock_rate (0: none) and SIPNAT_FP_F_OWNED;
+ * the caller adds the inbound flow first and sets fout->reverse_id to its
+ * ID.  Returns 0, or -1 when the pair is not one stream (either order of the
+ * pinholes is accepted; the outbound one's sport, when given, must be the
+ * inbound one's dport).  Pure: no I/O.
  */
 int fp_stream_flows(const struct natmap *m, const struct pinhole *a, const struct pinhole *b,
 		    uint64_t cookie, uint32_t timeout_s, uint32_t clock_rate,

@@ -26,6 +26,13 @@ struct pinhole {
 	 * maps) need it.  Family 0 on pinholes towards the outside party.
 	 * Not part of a pinhole's identity (pinhole_equal). */
 	struct sn_endpoint pub;
+	/* Towards the outside party only: the port the inside party sends
+	 * this stream from, taken to be its own receive port of the same
+	 * stream (symmetric RTP, RFC 4961); 0 if unknown.  It pairs this
+	 * pinhole with the inbound one of the same stream (dst = src, dport =
+	 * sport), which the fast path needs to program both directions.  Not
+	 * part of a pinhole's identity either. */
+	uint16_t sport;
 };
 
 struct pin_backend_conf {

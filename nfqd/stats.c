@@ -138,6 +138,26 @@ size_t stats_format(const struct stats *s, uint64_t now, bool json, char *buf, s
 		num(&o, "pinholes-refused-addr", s->dlg.pins_refused_addr);
 		num(&o, "dialog-messages-ignored", s->dlg.ignored);
 	}
+	if (s->fps) {
+		struct fp_sync_stats fs;
+
+		fp_sync_get_stats(s->fps, &fs);
+		num(&o, "fastpath-loaded", fp_sync_active(s->fps));
+		num(&o, "fastpath-streams", fs.streams);
+		num(&o, "fastpath-streams-added", fs.added);
+		num(&o, "fastpath-streams-removed", fs.removed);
+		num(&o, "fastpath-streams-expired", fs.expired);
+		num(&o, "fastpath-add-failed", fs.failed);
+		num(&o, "fastpath-pinhole-refreshes", fs.refreshed);
+		num(&o, "fastpath-unpaired", fs.unpaired);
+		/* The flows' own figures: one line each, or a JSON array. */
+		if (json)
+			emit(&o, ", \"fastpath-flows\": [");
+		if (o.len + 4 < o.size)
+			o.len += fp_sync_format(s->fps, json, o.buf + o.len, o.size - o.len - (json ? 3 : 0));
+		if (json)
+			emit(&o, "]");
+	}
 	if (json)
 		emit(&o, "}\n");
 	return o.len;

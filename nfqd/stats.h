@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "dialog.h"
+#include "fp_sync.h"
 #include "pkt.h"
 #include "rewrite.h"
 
@@ -46,6 +47,7 @@ struct stats {
 	bool kernel_valid;
 	uint64_t kernel_queue_total, kernel_queue_dropped, kernel_user_dropped;
 	uint16_t queue_num;
+	const struct fp_sync *fps;	/* the kmod fast path, NULL when off */
 };
 
 const char *stats_skip_name(enum stats_skip s);
