@@ -12,6 +12,7 @@
 
 #define NATMAP_MAX 64
 #define NATMAP_FQDN_MAX 254
+#define NATMAP_PAIRS_MAX 16	/* 8 streams with RTP and RTCP each */
 
 struct natmap_entry {
 	struct sn_addr priv;
@@ -25,6 +26,14 @@ struct natmap_entry {
 	/* Media port translation: private [lo, hi] <-> public [pub_lo, ...].
 	 * All 0 when m= ports stay as they are (the default). */
 	uint16_t media_priv_lo, media_priv_hi, media_pub_lo;
+	/* Media port pairs, checked before the range: one private port <->
+	 * one public port each.  Port address translation (pat.c) fills them
+	 * per message, since its ports are leased, not linear; the static map
+	 * never does.  RTCP needs its own pair (it is not implied). */
+	struct natmap_port_pair {
+		uint16_t priv, pub;
+	} media_pairs[NATMAP_PAIRS_MAX];
+	uint8_t n_media_pairs;
 };
 
 struct natmap {

@@ -13,7 +13,8 @@
  *                 address outside the map.  The SDP always carries the
  *                 public IP, not the map's FQDN.
  *   m= port       only when the entry has a media port translation
- *                 (media_priv_lo..hi <-> media_pub_lo..) and the port is in it.
+ *                 (a pair priv <-> pub in media_pairs[], else the range
+ *                 media_priv_lo..hi <-> media_pub_lo..) and the port is in it.
  *   a=rtcp        port like m=, address like c= (RFC 3605; also without one).
  *   a=candidate, a=remote-candidates: see ICE below.
  * A stream with port 0 (rejected or disabled, also bundle-only) is left
@@ -68,7 +69,15 @@ static uint16_t media_port(const struct rw_ctx *c, const struct natmap_entry *e,
 {
 	unsigned span;
 
-	if (!e || !e->media_priv_lo || p == 0)
+	if (!e || p == 0)
+		return p;
+	for (unsigned i = 0; i < e->n_media_pairs && i < NATMAP_PAIRS_MAX; i++) {
+		const struct natmap_port_pair *pp = &e->media_pairs[i];
+
+		if (p == (c->out ? pp->priv : pp->pub))
+			return c->out ? pp->pub : pp->priv;
+	}
+	if (!e->media_priv_lo)
 		return p;
 	span = (unsigned)(e->media_priv_hi - e->media_priv_lo);
 	if (c->out && p >= e->media_priv_lo && p <= e->media_priv_hi)

@@ -146,6 +146,71 @@ static void test_basic_out_in(void **state)
 	assert_true(res.sip.has_sdp);
 }
 
+/* Port address translation (pat.c) hands the core a one-entry map per
+ * message: signalling port by the map's port translation, media ports by
+ * media_pairs[] (leased, not linear; pairs win over a range).  Via,
+ * Contact (no port: the default 5060), m= and a=rtcp all carry the leased
+ * ports, and the inverse restores the private view. */
+static void test_media_pairs(void **state)
+{
+	static const char sdp_priv[] =
+		"v=0\r\n"
+		"o=- 1 1 IN IP4 10.0.0.2\r\n"
+		"s=-\r\n"
+		"c=IN IP4 10.0.0.2\r\n"
+		"t=0 0\r\n"
+		"m=audio 6000 RTP/AVP 0\r\n"
+		"a=rtcp:6001\r\n"
+		"m=video 6002 RTP/AVP 96\r\n";
+	static const char sdp_pub[] =
+		"v=0\r\n"
+		"o=- 1 1 IN IP4 203.0.113.20\r\n"
+		"s=-\r\n"
+		"c=IN IP4 203.0.113.20\r\n"
+		"t=0 0\r\n"
+		"m=audio 40010 RTP/AVP 0\r\n"
+		"a=rtcp:40011\r\n"
+		"m=video 6002 RTP/AVP 96\r\n";
+	char in[2048], want[2048];
+	struct rw_result res;
+
+	add_map("10.0.0.2:5060=203.0.113.20:40002");
+	add_media("10.0.0.2:6000-6001=203.0.113.20:30000");	/* pairs win */
+	map.e[0].media_pairs[0] = (struct natmap_port_pair){ 6000, 40010 };
+	map.e[0].media_pairs[1] = (struct natmap_port_pair){ 6001, 40011 };
+	map.e[0].n_media_pairs = 2;
+	snprintf(in, sizeof(in),
+		 INVITE_HDRS("sip:bob@198.51.100.30", "10.0.0.2:5060", "10.0.0.2")
+		 "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(sdp_priv), sdp_priv);
+	snprintf(want, sizeof(want),
+		 INVITE_HDRS("sip:bob@198.51.100.30", "203.0.113.20:40002",
+			     "203.0.113.20:40002")
+		 "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(sdp_pub), sdp_pub);
+	expect(in, RW_OUT, want);
+	rw(in, RW_OUT, &res);
+	assert_int_equal(res.sip.n_media, 2);
+	assert_int_equal(res.sip.media[0].orig.port, 6000);
+	assert_int_equal(res.sip.media[0].rewritten.port, 40010);
+	assert_int_equal(res.sip.media[0].rtcp_orig, 6001);
+	assert_int_equal(res.sip.media[0].rtcp_rewritten, 40011);
+	assert_int_equal(res.sip.media[1].rewritten.port, 6002);
+
+	/* The inverse: the registrar's INVITE to the public contact. */
+	snprintf(in, sizeof(in),
+		 INVITE_HDRS("sip:alice@203.0.113.20:40002", "198.51.100.30:5060",
+			     "198.51.100.30:5060")
+		 "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(sdp_pub), sdp_pub);
+	snprintf(want, sizeof(want),
+		 INVITE_HDRS("sip:alice@10.0.0.2:5060", "198.51.100.30:5060",
+			     "198.51.100.30:5060")
+		 "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(sdp_priv), sdp_priv);
+	expect(in, RW_IN, want);
+}
+
 /* FQDN in SIP headers (SDP keeps the IP), port translation both ways. */
 static void test_fqdn_port(void **state)
 {
@@ -907,6 +972,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_basic_out_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fqdn_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_media_pairs, setup, teardown),
 cmocka_unit_test_setup_teardown(test_response_inverse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_via_received_rport, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lists_compact_lf, setup, teardown),
