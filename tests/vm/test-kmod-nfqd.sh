@@ -12,7 +12,9 @@
 #     pinholes were still opened and are closed at BYE.
 #  3. The BYE removes the flows: the module lists none, nfqd status counts
 #     the stream as added and removed.
-#  4. Control: with --fastpath no the same call takes the pinhole chain.
+#  4. A longer stream keeps its pinhole open although its packets skip the
+#     set (nfqd refreshes it); with --fastpath no the same call as in 1.
+#     takes the pinhole chain and conntrack (a control).
 #  5. Masquerade (tests/netns/test-pat-two-phones.sh) with the module loaded,
 #     when that scenario exists: it passes and the fast path carried media.
 # On the host it builds the module and reruns itself inside the guest.
@@ -36,6 +38,9 @@ if [ "${SIPNAT_VM:-}" != 1 ]; then
 		echo "FAIL: kmod does not build"
 		exit $ksft_fail
 	fi
+	mkdir -p build/vm
+	cc -std=c11 -D_GNU_SOURCE -Wall -Werror -o build/vm/udpsend tests/netns/udpsend.c ||
+		{ echo "FAIL: build udpsend"; exit $ksft_fail; }
 	tests/vm/boot.sh --timeout 600 --kmod kmod/sipnat_fp.ko -- "$0"
 	rc=$?
 	case $rc in
@@ -167,6 +172,39 @@ fp_call()
 
 fp_call fp-in-ipv4 $LAB_SERVER $LAB_SERVER_PUB $LAB_CALLER ipv4 1
 fp_call fp-in-ipv6 $LAB_SERVER6 $LAB_SERVER6_PUB $LAB_CALLER6 ipv6 1
+# While the fast path carries a stream its packets skip the pinhole set,
+# so nfqd refreshes the pinhole: with media-timeout 4 s, media sent for 6 s
+# after the call's RTP keeps the inbound pinhole open (without the refresh
+# it would time out 4 s after the answer).
+kill -TERM "$LAB_NFQD_PID"
+wait_pid_exit 10 "$LAB_NFQD_PID" >/dev/null
+lab_nfqd_start --media-timeout 4 || fail "nfqd restarts with --media-timeout 4"
+IN_MATCH=$LAB_SERVER_PUB:$LAB_RTP_SERVER OUT_MATCH=$LAB_CALLER:$LAB_RTP_CALLER
+seen_json=
+LAB_HOLD_MS=12000
+lab_uas "$LAB_IN" fp-long-uas $LAB_SERVER $LAB_SERVER_PORT $LAB_RTP_SERVER
+lab_uac "$LAB_OUT" fp-long-uac $LAB_CALLER $LAB_RTP_CALLER $LAB_SERVER_PUB:$LAB_SERVER_PUB_PORT
+LAB_HOLD_MS=6000
+if busywait 30000 during && [ -n "$seen_json" ]; then
+	ip netns exec "$LAB_OUT" "$top/build/vm/udpsend" $LAB_CALLER $LAB_SERVER_PUB \
+		$LAB_RTP_SERVER 140 50 >/dev/null 2>&1 &
+	send_pid=$!
+	sleep 6
+	check_ge "fp-long: 6 s into the media the inbound pinhole is still open (media-timeout 4)" \
+		1 "$(nft_set_elements "$LAB_RT" inet sipnat media4)"
+	j=$(status_json)
+	check_ge "fp-long: nfqd refreshed pinholes of fast-path media" 2 \
+		"$(json_num "$j" fastpath-pinhole-refreshes)"
+	check_ge "fp-long: the inbound flow carries the extra media" $((LAB_PCAP_PACKETS + 40)) \
+		"$(json_flow "$j" "$IN_MATCH" packets)"
+	wait_pid_exit 20 "$send_pid" >/dev/null
+else
+	fail "fp-long: the call's flows appear in nfqd status"
+fi
+wait_pid_exit 40 "$LAB_UAC_PID"; rc_uac=$?
+wait_pid_exit 10 "$LAB_UAS_PID"
+check_eq "fp-long: call completes (caller sipp exit)" 0 $rc_uac
+
 # 4. Control: the same call with nfqd told not to use the module.
 kill -TERM "$LAB_NFQD_PID"
 wait_pid_exit 10 "$LAB_NFQD_PID" >/dev/null
