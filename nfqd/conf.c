@@ -20,7 +20,7 @@
 /* Longer lines are refused rather than silently split. */
 #define CONF_LINE_MAX 4096
 
-enum ktype { K_MAP, K_NAME, K_MEDIA_PORTS, K_BOOL, K_U32, K_STR };
+enum ktype { K_MAP, K_NAME, K_MEDIA_PORTS, K_MASQ, K_BOOL, K_U32, K_STR };
 
 struct key {
 	const char *name;
@@ -35,12 +35,17 @@ static int check_backend(const char *v, char *err, size_t errlen);
 static int check_path(const char *v, char *err, size_t errlen);
 static int check_level(const char *v, char *err, size_t errlen);
 static int check_fastpath(const char *v, char *err, size_t errlen);
+static int check_pat_ports(const char *v, char *err, size_t errlen);
 
 #define F(f) offsetof(struct conf, f)
 static const struct key keys[] = {
 	{ "map", K_MAP, 0, 0, 0, NULL },
 	{ "public-name", K_NAME, 0, 0, 0, NULL },
 	{ "media-ports", K_MEDIA_PORTS, 0, 0, 0, NULL },
+	{ "masquerade", K_MASQ, 0, 0, 0, NULL },
+	{ "pat-ports", K_STR, F(pat_ports), 0, sizeof(((struct conf *)0)->pat_ports) - 1,
+	  check_pat_ports },
+	{ "pat-timeout", K_U32, F(pat_timeout_s), 10, 86400, NULL },
 	{ "rewrite-from-to", K_BOOL, F(rewrite_from_to), 0, 0, NULL },
 	{ "strict", K_BOOL, F(strict), 0, 0, NULL },
 	{ "queue", K_U32, F(queue_num), 0, 65535, NULL },
@@ -83,6 +88,30 @@ void conf_defaults(struct conf *c)
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s", CONF_DEFAULT_SOCKET);
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 	snprintf(c->fastpath, sizeof(c->fastpath), "auto");
+	snprintf(c->pat_ports, sizeof(c->pat_ports), "40000-49999");
+	c->pat_timeout_s = 1800;
+}
+
+int conf_pat_ports(const char *v, uint16_t *lo, uint16_t *hi)
+{
+	const char *dash = strchr(v, '-');
+
+	if (!dash || sn_port_parse(v, (size_t)(dash - v), lo) ||
+	    sn_port_parse(dash + 1, strlen(dash + 1), hi) || *hi < *lo || *hi - *lo < 3)
+		return -1;
+	return 0;
+}
+
+static int check_pat_ports(const char *v, char *err, size_t errlen)
+{
+	uint16_t lo, hi;
+
+	if (conf_pat_ports(v, &lo, &hi)) {
+		if (err && errlen)
+			snprintf(err, errlen, "expected LO-HI with at least 4 ports, not '%s'", v);
+		return -1;
+	}
+	return 0;
 }
 
 static int why(char *err, size_t errlen, const char *fmt, const char *arg)
@@ -175,7 +204,8 @@ bool conf_key_repeats(const char *key)
 {
 	const struct key *k = find_key(key);
 
-	return k && (k->type == K_MAP || k->type == K_NAME || k->type == K_MEDIA_PORTS);
+	return k && (k->type == K_MAP || k->type == K_NAME || k->type == K_MEDIA_PORTS ||
+		     k->type == K_MASQ);
 }
 
 bool conf_key_is_bool(const char *key)
@@ -213,6 +243,8 @@ int conf_set(struct conf *c, const char *key, const char *value, char *err, size
 		return natmap_add_name(&c->map, value, err, errlen);
 	case K_MEDIA_PORTS:
 		return natmap_add_media_ports(&c->map, value, err, errlen);
+	case K_MASQ:
+		return natmap_add_masquerade(&c->map, value, err, errlen);
 	case K_BOOL:
 		if (parse_bool(value, &b))
 			return why(err, errlen, "expected yes or no, not '%s'", value);

@@ -20,7 +20,9 @@
 #define CONF_DEFAULT_SOCKET "/run/sipnat/nfqd.sock"
 
 struct conf {
-	struct natmap map;		/* map, public-name, media-ports */
+	struct natmap map;		/* map, public-name, media-ports, masquerade */
+	char pat_ports[16];		/* pat-ports = LO-HI (40000-49999): masquerade's pool */
+	uint32_t pat_timeout_s;		/* pat-timeout = SECONDS (1800): lease lifetime */
 	bool rewrite_from_to;		/* rewrite-from-to = yes|no (no) */
 	bool strict;			/* strict = yes|no (no): drop what cannot be parsed */
 	uint16_t queue_num;		/* queue = N (0) */
@@ -57,6 +59,8 @@ bool conf_key_is_bool(const char *key);
 bool conf_key_repeats(const char *key);
 /* The i-th key name (for building option tables, help); NULL past the end. */
 const char *conf_key_name(size_t i);
+/* Parses a pat-ports value: 0, or -1 when it is not LO-HI (4+ ports). */
+int conf_pat_ports(const char *v, uint16_t *lo, uint16_t *hi);
 /* Checks between keys once everything is set: 0, or -1 with "KEY: why". */
 int conf_check(const struct conf *c, char *err, size_t errlen);
 

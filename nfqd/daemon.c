@@ -28,6 +28,7 @@
 #include "dialog.h"
 #include "fp_sync.h"
 #include "log.h"
+#include "masq.h"
 #include "pinhole.h"
 #include "pkt.h"
 #include "probe.h"
@@ -69,6 +70,7 @@ struct daemon {
 	uint64_t last_expire;
 	uint64_t last_kernel_check, kernel_drops_seen;
 	struct pin_intent intents[DIALOG_INTENTS_MIN];
+	struct masq *masq;	/* NULL without masquerade keys */
 };
 
 static volatile sig_atomic_t got_stop, got_hup;
@@ -114,8 +116,9 @@ static int build_conf(struct conf *c, const char *path, const struct flag *flags
 			return -1;
 	if (conf_check(c, err, errlen))
 		return -1;
-	if (c->map.n == 0) {
-		snprintf(err, errlen, "map: no mapping given (map = PRIVATE=PUBLIC)");
+	if (c->map.n == 0 && c->map.n_masq == 0) {
+		snprintf(err, errlen, "map: no mapping given (map = PRIVATE=PUBLIC, "
+			 "or masquerade = NET/PLEN=PUBLIC)");
 		return -1;
 	}
 	return 0;
@@ -357,6 +360,7 @@ static void on_packet(void *ctx, const uint8_t *data, size_t len, struct queue_v
 	struct pkt_info pi;
 	enum pkt_status ps;
 	const struct natmap_entry *from, *to;
+	enum masq_dir md = MASQ_NONE;
 	struct rw_input in;
 	struct rw_result res;
 	uint8_t *out;
@@ -379,23 +383,28 @@ static void on_packet(void *ctx, const uint8_t *data, size_t len, struct queue_v
 	 * inbound after DNAT (destination private). */
 	from = natmap_by_priv(&d->conf.map, &pi.src.addr);
 	to = natmap_by_priv(&d->conf.map, &pi.dst.addr);
-	if (!from == !to) {
+	if (!from && !to && d->masq)
+		md = masq_dir(d->masq, &pi);	/* a phone behind the masquerade */
+	if (md == MASQ_NONE && !from == !to) {
 		d->st.skipped[from ? SKIP_BOTH_MAPPED : SKIP_NO_MAP]++;
 		return;
 	}
 	memset(&in, 0, sizeof(in));
 	in.msg = data + pi.payload_off;
 	in.len = pi.payload_len;
-	in.dir = from ? RW_OUT : RW_IN;
+	in.dir = from || md == MASQ_OUT ? RW_OUT : RW_IN;
 	in.transport = RW_UDP;
 	in.src = pi.src;
 	in.dst = pi.dst;
-	if (from)
+	if (in.dir == RW_OUT)
 		d->st.out++;
 	else
 		d->st.in++;
 	memset(&res, 0, sizeof(res));
-	rw_rewrite(&d->rw, &in, &d->arena, &res);
+	if (md != MASQ_NONE)
+		masq_rewrite(d->masq, &d->rw, &in, &d->arena, &res, now_ms());
+	else
+		rw_rewrite(&d->rw, &in, &d->arena, &res);
 	switch (res.status) {
 	case RW_UNCHANGED:
 		d->st.unchanged++;
@@ -579,9 +588,17 @@ static int run(struct daemon *d)
 		arena_free(&d->arena);
 		return 1;
 	}
+	if (masq_open(&d->masq, &d->conf, err, sizeof(err))) {
+		log_err("%s", err);
+		queue_close(&d->q);
+		media_close(d, false);
+		arena_free(&d->arena);
+		return 1;
+	}
 	if (ctl_open(&d->ctl, d->conf.control_socket)) {
 		log_err("control socket %s: %s", d->conf.control_socket,
 			errno == EADDRINUSE ? "another nfqd answers there" : strerror(errno));
+		masq_close(d->masq);
 		queue_close(&d->q);
 		media_close(d, false);
 		arena_free(&d->arena);
@@ -649,6 +666,7 @@ static int run(struct daemon *d)
 	 * flush here would cut every call in progress on a restart.  Each ages
 	 * out once its media stops; `sipnat-rules unload` removes them all. */
 	queue_close(&d->q);
+	masq_close(d->masq);
 	media_close(d, false);
 	ctl_close(&d->ctl);
 	arena_free(&d->arena);

@@ -131,7 +131,7 @@ static size_t pow2_at_least(size_t n, size_t lo, size_t hi)
 
 static bool own_public(const struct dialog_table *t, const struct sn_addr *a)
 {
-	return t->lim.map && natmap_by_pub(t->lim.map, a);
+	return t->lim.map && natmap_is_public(t->lim.map, a);
 }
 
 /* The inside party's endpoint in the forward hook's view: private.  An
@@ -217,9 +217,9 @@ static bool addrs_allowed(const struct dialog_table *t, const struct sn_addr *in
 {
 	const struct natmap *m = t->lim.map;
 
-	if (!m || m->n == 0)
+	if (!m || (m->n == 0 && m->n_masq == 0))
 		return true;
-	return natmap_by_priv(m, inside) && !natmap_by_priv(m, outside);
+	return natmap_is_inside(m, inside) && !natmap_is_inside(m, outside);
 }
 
 struct pinset {

@@ -173,3 +173,85 @@ const struct natmap_entry *natmap_by_name(const struct natmap *m, const char *ho
 			return &m->e[i];
 	return NULL;
 }
+
+static bool in_prefix(const struct sn_addr *a, const struct sn_addr *net, uint8_t plen)
+{
+	size_t full = plen / 8;
+
+	if (a->family != net->family)
+		return false;
+	if (memcmp(a->u.bytes, net->u.bytes, full))
+		return false;
+	if (plen % 8) {
+		uint8_t mask = (uint8_t)(0xff << (8 - plen % 8));
+
+		return (a->u.bytes[full] & mask) == net->u.bytes[full];
+	}
+	return true;
+}
+
+int natmap_add_masquerade(struct natmap *m, const char *spec, char *err, size_t errlen)
+{
+	const char *eq = strchr(spec, '='), *slash;
+	struct natmap_masq q;
+	unsigned plen = 0;
+	size_t i;
+
+	memset(&q, 0, sizeof(q));
+	slash = eq ? memchr(spec, '/', (size_t)(eq - spec)) : NULL;
+	if (!eq || !slash)
+		return fail(err, errlen, "masquerade needs NET/PLEN=PUBLIC", spec);
+	if (sn_addr_parse(&q.net, spec, (size_t)(slash - spec)) || q.net.family != AF_INET)
+		return fail(err, errlen, "bad network (IPv4 only)", spec);
+	for (const char *p = slash + 1; p < eq; p++) {
+		if (*p < '0' || *p > '9' || plen > 32)
+			return fail(err, errlen, "bad prefix length", spec);
+		plen = plen * 10 + (unsigned)(*p - '0');
+	}
+	if (slash + 1 == eq || plen < 8 || plen > 32)
+		return fail(err, errlen, "prefix length must be 8-32", spec);
+	q.plen = (uint8_t)plen;
+	if (sn_addr_parse(&q.pub, eq + 1, strlen(eq + 1)) || q.pub.family != AF_INET ||
+	    sn_addr_is_special(&q.pub))
+		return fail(err, errlen, "bad public address", spec);
+	for (i = 0; i < 4; i++) {
+		unsigned bits = plen > i * 8 ? plen - i * 8 : 0;
+		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+
+		if (bits == 0)
+			mask = 0;
+		if (q.net.u.bytes[i] & (uint8_t)~mask)
+			return fail(err, errlen, "network has host bits set", spec);
+	}
+	/* A masquerade address that is also a static one would make the
+	 * public side ambiguous for messages coming in. */
+	if (find_pub(m, &q.pub) || find_priv(m, &q.pub) || in_prefix(&q.pub, &q.net, q.plen))
+		return fail(err, errlen, "public address is also in the map or the network", spec);
+	if (m->n_masq == NATMAP_MASQ_MAX)
+		return fail(err, errlen, "too many masquerade entries", spec);
+	m->masq[m->n_masq++] = q;
+	return 0;
+}
+
+const struct natmap_masq *natmap_masq_by_priv(const struct natmap *m, const struct sn_addr *a)
+{
+	for (size_t i = 0; i < m->n_masq; i++)
+		if (in_prefix(a, &m->masq[i].net, m->masq[i].plen))
+			return &m->masq[i];
+	return NULL;
+}
+
+bool natmap_is_inside(const struct natmap *m, const struct sn_addr *a)
+{
+	return natmap_by_priv(m, a) || natmap_masq_by_priv(m, a);
+}
+
+bool natmap_is_public(const struct natmap *m, const struct sn_addr *a)
+{
+	if (natmap_by_pub(m, a))
+		return true;
+	for (size_t i = 0; i < m->n_masq; i++)
+		if (sn_addr_equal(&m->masq[i].pub, a))
+			return true;
+	return false;
+}

@@ -36,9 +36,21 @@ struct natmap_entry {
 	uint8_t n_media_pairs;
 };
 
+/* Masquerade: phones in a private network share one public address;
+ * nfqd leases them public ports itself (pat.c, masq.c).  The rewrite core
+ * never reads these: it gets a one-entry map per message instead. */
+#define NATMAP_MASQ_MAX 16
+struct natmap_masq {
+	struct sn_addr net;	/* network address (host bits zero) */
+	uint8_t plen;		/* prefix length */
+	struct sn_addr pub;
+};
+
 struct natmap {
 	struct natmap_entry e[NATMAP_MAX];
 	size_t n;
+	struct natmap_masq masq[NATMAP_MASQ_MAX];
+	size_t n_masq;
 };
 
 /* "PRIV[:PORT]=PUB[:PORT]" (IPv6 in brackets when a port follows).  A
@@ -49,6 +61,15 @@ int natmap_add_spec(struct natmap *m, const char *spec, char *err, size_t errlen
 int natmap_add_name(struct natmap *m, const char *spec, char *err, size_t errlen);
 /* "PRIV:LO-HI=PUB:LO": media (m=) port translation for a mapped address. */
 int natmap_add_media_ports(struct natmap *m, const char *spec, char *err, size_t errlen);
+
+/* "NET/PLEN=PUB" (IPv4): masquerade that network behind PUB. */
+int natmap_add_masquerade(struct natmap *m, const char *spec, char *err, size_t errlen);
+/* The masquerade rule whose network holds a, or NULL. */
+const struct natmap_masq *natmap_masq_by_priv(const struct natmap *m, const struct sn_addr *a);
+/* a is inside: a mapped private address or in a masqueraded network. */
+bool natmap_is_inside(const struct natmap *m, const struct sn_addr *a);
+/* a is ours outside: a mapped public address or a masquerade address. */
+bool natmap_is_public(const struct natmap *m, const struct sn_addr *a);
 
 const struct natmap_entry *natmap_by_priv(const struct natmap *m, const struct sn_addr *a);
 const struct natmap_entry *natmap_by_pub(const struct natmap *m, const struct sn_addr *a);

@@ -234,6 +234,30 @@ static void test_flags(void **state)
 	assert_string_equal(err, "max-pinholes-per-dialog: larger than max-pinholes (8)");
 }
 
+static void test_pat_keys(void **state)
+{
+	static struct conf c;
+	char err[256];
+	uint16_t lo, hi;
+
+	conf_defaults(&c);
+	assert_int_equal(conf_pat_ports(c.pat_ports, &lo, &hi), 0);
+	assert_int_equal(lo, 40000);
+	assert_int_equal(hi, 49999);
+	assert_int_equal(c.pat_timeout_s, 1800);
+	assert_int_equal(conf_set_flag(&c, "masquerade", "10.0.0.0/24=198.51.100.1", err, sizeof(err)), 0);
+	assert_int_equal(conf_set_flag(&c, "masquerade", "10.1.0.0/16=198.51.100.2", err, sizeof(err)), 0);
+	assert_int_equal(c.map.n_masq, 2);
+	assert_true(conf_key_repeats("masquerade"));
+	assert_int_equal(conf_set_flag(&c, "pat-ports", "50000-50003", err, sizeof(err)), 0);
+	assert_int_equal(conf_set_flag(&c, "pat-ports", "50000-50002", err, sizeof(err)), -1);
+	assert_int_equal(conf_set_flag(&c, "pat-ports", "5-0", err, sizeof(err)), -1);
+	assert_int_equal(conf_set_flag(&c, "pat-ports", "0-100", err, sizeof(err)), -1);
+	assert_int_equal(conf_set_flag(&c, "pat-timeout", "5", err, sizeof(err)), -1);
+	assert_int_equal(conf_set_flag(&c, "pat-timeout", "60", err, sizeof(err)), 0);
+	assert_int_equal(c.pat_timeout_s, 60);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_pat_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -82,12 +82,48 @@ static void test_map_specs(void **state)
 	assert_int_equal(natmap_add_spec(&m, "127.0.0.1=203.0.113.8", err, sizeof(err)), -1);
 }
 
+/* masquerade = NET/PLEN=PUB: prefixes, and what counts as inside/public. */
+static void test_masquerade(void **state)
+{
+	static struct natmap m;
+	char err[128];
+	struct sn_addr a;
+
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(natmap_add_spec(&m, "10.0.0.5=203.0.113.5", err, sizeof(err)), 0);
+	assert_int_equal(natmap_add_masquerade(&m, "10.0.0.0/24=198.51.100.1", err, sizeof(err)), 0);
+	assert_int_equal(natmap_add_masquerade(&m, "172.16.0.0/12=198.51.100.2", err, sizeof(err)), 0);
+	assert_int_equal(natmap_add_masquerade(&m, "10.0.0.1/24=198.51.100.1", err, sizeof(err)), -1);
+	assert_int_equal(natmap_add_masquerade(&m, "10.0.0.0/33=198.51.100.1", err, sizeof(err)), -1);
+	assert_int_equal(natmap_add_masquerade(&m, "10.0.0.0/=198.51.100.1", err, sizeof(err)), -1);
+	assert_int_equal(natmap_add_masquerade(&m, "10.0.0.0/24=203.0.113.5", err, sizeof(err)), -1);
+	assert_int_equal(natmap_add_masquerade(&m, "10.0.0.0/24=10.0.0.9", err, sizeof(err)), -1);
+	assert_int_equal(natmap_add_masquerade(&m, "fd00::/64=198.51.100.1", err, sizeof(err)), -1);
+	assert_int_equal(natmap_add_masquerade(&m, "10.0.0.0/24", err, sizeof(err)), -1);
+	assert_int_equal(m.n_masq, 2);
+	sn_addr_parse(&a, "10.0.0.77", 9);
+	assert_ptr_equal(natmap_masq_by_priv(&m, &a), &m.masq[0]);
+	assert_true(natmap_is_inside(&m, &a));
+	sn_addr_parse(&a, "172.31.255.1", 12);
+	assert_ptr_equal(natmap_masq_by_priv(&m, &a), &m.masq[1]);
+	sn_addr_parse(&a, "172.32.0.1", 10);
+	assert_null(natmap_masq_by_priv(&m, &a));
+	assert_false(natmap_is_inside(&m, &a));
+	sn_addr_parse(&a, "198.51.100.2", 12);
+	assert_true(natmap_is_public(&m, &a));
+	sn_addr_parse(&a, "203.0.113.5", 11);
+	assert_true(natmap_is_public(&m, &a));
+	sn_addr_parse(&a, "198.51.100.3", 12);
+	assert_false(natmap_is_public(&m, &a));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_parse),
 		cmocka_unit_test(test_special),
 		cmocka_unit_test(test_map_specs),
+		cmocka_unit_test(test_masquerade),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

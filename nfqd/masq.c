@@ -1,0 +1,215 @@
+/* masq.c - see masq.h. */
+#include "masq.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include "log.h"
+#include "pat.h"
+#include "pat_nft.h"
+
+struct masq {
+	const struct conf *conf;
+	struct pat *pat;
+	struct pat_nft *nft;
+	uint32_t ttl_s;
+	struct masq_stats st;
+	struct ratelimit rl;
+	struct natmap pm;	/* the per-packet map: [0] the phone, then the static map */
+};
+
+int masq_open(struct masq **out, const struct conf *c, char *err, size_t errlen)
+{
+	struct pat_conf pc = { 0 };
+	struct masq *m;
+
+	*out = NULL;
+	err[0] = '\0';
+	if (c->map.n_masq == 0)
+		return 0;
+	if (conf_pat_ports(c->pat_ports, &pc.lo, &pc.hi)) {
+		snprintf(err, errlen, "pat-ports: bad range '%s'", c->pat_ports);
+		return -1;
+	}
+	pc.ttl_s = c->pat_timeout_s;
+	m = calloc(1, sizeof(*m));
+	if (!m || !(m->pat = pat_new(&pc))) {
+		snprintf(err, errlen, "masquerade: out of memory");
+		free(m);
+		return -1;
+	}
+	m->conf = c;
+	m->ttl_s = pc.ttl_s;
+	m->rl = (struct ratelimit)RATELIMIT_INIT;
+	if (pat_nft_open(&m->nft, c->table, err, errlen)) {
+		pat_free(m->pat);
+		free(m);
+		return -1;
+	}
+	*out = m;
+	return 0;
+}
+
+void masq_close(struct masq *m)
+{
+	if (!m)
+		return;
+	pat_nft_close(m->nft);
+	pat_free(m->pat);
+	free(m);
+}
+
+enum masq_dir masq_dir(const struct masq *m, const struct pkt_info *pi)
+{
+	const struct natmap *map = &m->conf->map;
+	bool s = natmap_masq_by_priv(map, &pi->src.addr) != NULL;
+	bool d = natmap_masq_by_priv(map, &pi->dst.addr) != NULL;
+
+	if (s == d)
+		return MASQ_NONE;
+	return s ? MASQ_OUT : MASQ_IN;
+}
+
+/* pm = [0] the phone's entry, then the static map (first match wins, and
+ * the masquerade address is never a static one: natmap.c refuses it). */
+static struct natmap_entry *pm_build(struct masq *m, const struct sn_endpoint *priv,
+				     const struct sn_addr *pub, uint16_t pub_port)
+{
+	const struct natmap *sm = &m->conf->map;
+	size_t n = sm->n < NATMAP_MAX - 1 ? sm->n : NATMAP_MAX - 1;
+	struct natmap_entry *e = &m->pm.e[0];
+
+	memset(e, 0, sizeof(*e));
+	e->priv = priv->addr;
+	e->pub = *pub;
+	e->priv_port = priv->port;
+	e->pub_port = pub_port;
+	memcpy(&m->pm.e[1], sm->e, n * sizeof(sm->e[0]));
+	m->pm.n = n + 1;
+	m->pm.n_masq = 0;
+	return e;
+}
+
+static void add_pair(struct natmap_entry *e, uint16_t priv, uint16_t pub)
+{
+	for (unsigned i = 0; i < e->n_media_pairs; i++)
+		if (e->media_pairs[i].priv == priv)
+			return;
+	if (e->n_media_pairs < NATMAP_PAIRS_MAX)
+		e->media_pairs[e->n_media_pairs++] = (struct natmap_port_pair){ priv, pub };
+}
+
+static void lease_put(struct masq *m, const struct pat_key *k, uint16_t pub_port,
+		      const struct sn_addr *pub)
+{
+	struct pat_lease l = { *k, pub_port, 0 };
+
+	pat_nft_put(m->nft, &l, pub, m->ttl_s);
+}
+
+/* Leases for the phone's streams in res (pass 1): RTP and RTCP as an
+ * even/odd pair, a separate a=rtcp port on its own; puts them into e. */
+static void lease_media(struct masq *m, struct natmap_entry *e, const struct rw_result *res,
+			const struct sn_addr *pub, uint64_t now_ms)
+{
+	for (size_t i = 0; i < res->sip.n_media; i++) {
+		const struct rw_media *md = &res->sip.media[i];
+		struct pat_key k = { md->orig.addr, md->orig.port, md->l4proto };
+		uint16_t p;
+		bool isnew;
+
+		if (!md->orig.port || md->hold || md->conn_is_name ||
+		    !sn_addr_equal(&md->orig.addr, &e->priv) ||
+		    e->n_media_pairs + 3 > NATMAP_PAIRS_MAX)
+			continue;
+		p = pat_get_pair(m->pat, &k, now_ms, &isnew);
+		if (!p) {
+			m->st.lease_failed++;
+			continue;
+		}
+		m->st.leased += isnew;
+		add_pair(e, k.port, p);
+		add_pair(e, (uint16_t)(k.port + 1), (uint16_t)(p + 1));
+		lease_put(m, &k, p, pub);
+		k.port++;
+		lease_put(m, &k, (uint16_t)(p + 1), pub);
+		if (md->rtcp_orig && md->rtcp_orig != md->orig.port + 1) {
+			k.port = md->rtcp_orig;
+			if ((p = pat_get(m->pat, &k, now_ms, &isnew))) {
+				add_pair(e, k.port, p);
+				lease_put(m, &k, p, pub);
+			}
+		}
+	}
+}
+
+void masq_rewrite(struct masq *m, const struct rw_config *cfg, const struct rw_input *in,
+		  struct arena *a, struct rw_result *res, uint64_t now_ms)
+{
+	bool out = in->dir == RW_OUT;
+	const struct sn_endpoint *priv = out ? &in->src : &in->dst;
+	const struct natmap_masq *q = natmap_masq_by_priv(&m->conf->map, &priv->addr);
+	struct pat_key sig = { priv->addr, priv->port, IPPROTO_UDP };
+	struct rw_config c2 = *cfg;
+	struct natmap_entry *e;
+	uint16_t p;
+	bool isnew = false;
+
+	if (!q || !(p = out ? pat_get(m->pat, &sig, now_ms, &isnew) : pat_lookup(m->pat, &sig))) {
+		if (q && out)
+			m->st.lease_failed++;
+		rw_rewrite(cfg, in, a, res);
+		return;
+	}
+	if (!out)
+		pat_get(m->pat, &sig, now_ms, NULL);	/* refresh: calls keep it alive */
+	m->st.leased += isnew;
+	e = pm_build(m, priv, &q->pub, p);
+	c2.map = &m->pm;
+	lease_put(m, &sig, p, &q->pub);
+	if (out) {
+		rw_rewrite(&c2, in, a, res);
+		if ((res->status == RW_REWRITTEN || res->status == RW_UNCHANGED) &&
+		    res->sip.n_media) {
+			lease_media(m, e, res, &q->pub, now_ms);
+			if (e->n_media_pairs)
+				rw_rewrite(&c2, in, a, res);	/* pass 2, with the pairs */
+		}
+	} else {
+		struct pat_lease l[NATMAP_PAIRS_MAX + 1];
+		size_t n = pat_leases_of(m->pat, &priv->addr, IPPROTO_UDP, l, NATMAP_PAIRS_MAX + 1);
+
+		for (size_t i = 0; i < n; i++)
+			if (l[i].key.port != sig.port)
+				add_pair(e, l[i].key.port, l[i].pub_port);
+		rw_rewrite(&c2, in, a, res);
+	}
+	/* Before the verdict: the packet's own NAT (postrouting) and media
+	 * that follows at once need the elements. */
+	if (pat_nft_commit(m->nft)) {
+		m->st.kernel_failed++;
+		log_rl(&m->rl, LOG_L_WARN, "masquerade: nft map elements: %s", strerror(errno));
+	}
+}
+
+void masq_expire(struct masq *m, uint64_t now_ms)
+{
+	struct pat_lease l[64];
+	size_t n = pat_expire(m->pat, now_ms, l, 64);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct natmap_masq *q = natmap_masq_by_priv(&m->conf->map, &l[i].key.addr);
+
+		if (q && pat_nft_del(m->nft, &l[i], &q->pub))
+			m->st.kernel_failed++;
+	}
+}
+
+void masq_get_stats(const struct masq *m, struct masq_stats *st)
+{
+	*st = m->st;
+	st->active = pat_count(m->pat);
+}
