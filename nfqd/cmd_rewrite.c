@@ -40,9 +40,12 @@ static const char usage[] =
 	"                    [--public-name PUB=FQDN]... [--media-ports PRIV:LO-HI=PUB:LO]...\n"
 	"                    [--config FILE] [--transport udp|tcp] [--src ADDR:PORT]\n"
 	"                    [--dst ADDR:PORT] [--rewrite-from-to] [--strict] [--explain]\n"
+	"                    [--media-pair PRIV:PORT=PUB:PORT]...\n"
 	"                    [FILE|-]\n"
 	"Runs the rewrite core on one SIP message and writes the bytes nfqd would\n"
-	"forward to stdout; --explain lists each edit and media stream on stderr.\n";
+	"forward to stdout; --explain lists each edit and media stream on stderr.\n"
+	"A masqueraded phone's message is rewritten with the map its leases make:\n"
+	"--map PRIV:SPORT=PUB:LEASED plus one --media-pair per leased media port.\n";
 
 static void put_escaped(FILE *f, const void *p, size_t n)
 {
@@ -183,7 +186,7 @@ static int bad(const char *msg, const char *arg)
 }
 
 enum { O_DIR = 256, O_MAP, O_NAME, O_MEDIA, O_CONFIG, O_TRANSPORT, O_SRC, O_DST, O_EXPLAIN,
-       O_STRICT, O_FROMTO, O_HELP };
+       O_STRICT, O_FROMTO, O_HELP, O_PAIR };
 
 int cmd_rewrite(int argc, char **argv)
 {
@@ -200,13 +203,15 @@ int cmd_rewrite(int argc, char **argv)
 		{ "strict", no_argument, NULL, O_STRICT },
 		{ "rewrite-from-to", no_argument, NULL, O_FROMTO },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "media-pair", required_argument, NULL, O_PAIR },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct conf conf;
 	/* Flags are applied after the file, maps before names and media
 	 * ports (those refer to a map entry), whatever order they came in. */
 	const char *maps[NATMAP_MAX * 2], *names[NATMAP_MAX], *medias[NATMAP_MAX];
-	size_t n_maps = 0, n_names = 0, n_medias = 0;
+	const char *pairs[NATMAP_PAIRS_MAX];
+	size_t n_maps = 0, n_names = 0, n_medias = 0, n_pairs = 0;
 	const char *config = NULL, *path = "-";
 	bool explain_on = false, strict = false, fromto = false, have_dir = false;
 	struct rw_input in = { 0 };
@@ -245,6 +250,11 @@ int cmd_rewrite(int argc, char **argv)
 			if (n_medias == NATMAP_MAX)
 				return bad("too many --media-ports", NULL);
 			medias[n_medias++] = optarg;
+			break;
+		case O_PAIR:
+			if (n_pairs == NATMAP_PAIRS_MAX)
+				return bad("too many --media-pair", NULL);
+			pairs[n_pairs++] = optarg;
 			break;
 		case O_CONFIG:
 			config = optarg;
@@ -298,6 +308,9 @@ int cmd_rewrite(int argc, char **argv)
 			return bad(err, NULL);
 	for (size_t i = 0; i < n_medias; i++)
 		if (conf_set_flag(&conf, "media-ports", medias[i], err, sizeof(err)))
+			return bad(err, NULL);
+	for (size_t i = 0; i < n_pairs; i++)
+		if (natmap_add_media_pair(&conf.map, pairs[i], err, sizeof(err)))
 			return bad(err, NULL);
 	if (strict)
 		conf.strict = true;

@@ -255,3 +255,21 @@ bool natmap_is_public(const struct natmap *m, const struct sn_addr *a)
 			return true;
 	return false;
 }
+
+int natmap_add_media_pair(struct natmap *m, const char *spec, char *err, size_t errlen)
+{
+	const char *eq = strchr(spec, '=');
+	struct sn_endpoint priv, pub;
+	struct natmap_entry *e;
+
+	if (!eq || sn_endpoint_parse(&priv, spec, (size_t)(eq - spec)) ||
+	    sn_endpoint_parse(&pub, eq + 1, strlen(eq + 1)) || !priv.port || !pub.port)
+		return fail(err, errlen, "media-pair needs PRIV:PORT=PUB:PORT", spec);
+	e = find_priv(m, &priv.addr);
+	if (!e || !sn_addr_equal(&e->pub, &pub.addr))
+		return fail(err, errlen, "addresses are not a map entry (give the map first)", spec);
+	if (e->n_media_pairs == NATMAP_PAIRS_MAX)
+		return fail(err, errlen, "too many media pairs for this entry", spec);
+	e->media_pairs[e->n_media_pairs++] = (struct natmap_port_pair){ priv.port, pub.port };
+	return 0;
+}

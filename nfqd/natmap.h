@@ -62,6 +62,9 @@ int natmap_add_name(struct natmap *m, const char *spec, char *err, size_t errlen
 /* "PRIV:LO-HI=PUB:LO": media (m=) port translation for a mapped address. */
 int natmap_add_media_ports(struct natmap *m, const char *spec, char *err, size_t errlen);
 
+/* "PRIV:PORT=PUB:PORT": one media port pair for a mapped address, as
+ * masquerade leases them per message (for `nfqd rewrite` and tests). */
+int natmap_add_media_pair(struct natmap *m, const char *spec, char *err, size_t errlen);
 /* "NET/PLEN=PUB" (IPv4): masquerade that network behind PUB. */
 int natmap_add_masquerade(struct natmap *m, const char *spec, char *err, size_t errlen);
 /* The masquerade rule whose network holds a, or NULL. */

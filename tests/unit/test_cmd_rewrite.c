@@ -114,6 +114,18 @@ static void test_cmd_rewrite(void **state)
 		assert_string_equal(out, "");
 		assert_string_equal(err, "result drop reason=bad-cseq\n");
 	}
+	/* a masqueraded phone's leases: signalling by the map, media by pairs */
+	assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "out",
+					     "--map", "10.0.0.5:5062=198.51.100.1:40000",
+					     "--media-pair", "10.0.0.5:20002=198.51.100.1:40010",
+					     path, NULL }, out, sizeof(out), err, sizeof(err)), 0);
+	assert_non_null(strstr(out, "Contact: <sip:b@198.51.100.1:40000>\r\n"
+				    "Content-Type: application/sdp\r\nContent-Length: 53\r\n\r\n"
+				    "v=0\r\nc=IN IP4 198.51.100.1\r\nm=audio 40010 RTP/AVP 0\r\n"));
+	assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "out",
+					     "--media-pair", "10.0.0.5:20002=198.51.100.1:40010",
+					     path, NULL }, out, sizeof(out), err, sizeof(err)), 2);
+	assert_non_null(strstr(err, "give the map first"));
 	assert_int_equal(run_cmd((char *[]){ "rewrite", "--dir", "in", "--config", "/nonexistent",
 					     path, NULL }, out, sizeof(out), err, sizeof(err)), 2);
 	unlink(path);
