@@ -14,7 +14,9 @@
 #     the stream as added and removed.
 #  4. A longer stream keeps its pinhole open although its packets skip the
 #     set (nfqd refreshes it); with --fastpath no the same call as in 1.
-#     takes the pinhole chain and conntrack (a control).
+#     takes the pinhole chain and conntrack (a control).  The module
+#     unloaded during a call: media goes on through the pinholes, and nfqd
+#     uses the module again once it is back.
 #  5. Masquerade (tests/netns/test-pat-two-phones.sh) with the module loaded,
 #     when that scenario exists: it passes and the fast path carried media.
 # On the host it builds the module and reruns itself inside the guest.
@@ -173,37 +175,92 @@ fp_call()
 fp_call fp-in-ipv4 $LAB_SERVER $LAB_SERVER_PUB $LAB_CALLER ipv4 1
 fp_call fp-in-ipv6 $LAB_SERVER6 $LAB_SERVER6_PUB $LAB_CALLER6 ipv6 1
 # While the fast path carries a stream its packets skip the pinhole set,
-# so nfqd refreshes the pinhole: with media-timeout 4 s, media sent for 6 s
-# after the call's RTP keeps the inbound pinhole open (without the refresh
-# it would time out 4 s after the answer).
+# so nfqd refreshes the pinhole: with media-timeout 6 s, media sent
+# throughout the call keeps the inbound pinhole open 7 s after the flows
+# appeared (without the refresh it would time out 6 s after the answer).
+# The sender starts with the call (dropped until the answer opens the
+# pinhole), so a slow guest cannot leave the flow idle long enough for the
+# module to expire it.
 kill -TERM "$LAB_NFQD_PID"
 wait_pid_exit 10 "$LAB_NFQD_PID" >/dev/null
-lab_nfqd_start --media-timeout 4 || fail "nfqd restarts with --media-timeout 4"
+lab_nfqd_start --media-timeout 6 || fail "nfqd restarts with --media-timeout 6"
 IN_MATCH=$LAB_SERVER_PUB:$LAB_RTP_SERVER OUT_MATCH=$LAB_CALLER:$LAB_RTP_CALLER
-seen_json=
-LAB_HOLD_MS=12000
+flows_listed() { status_json | grep -qF "\"match\": \"$IN_MATCH\"" || ! kill -0 "$LAB_UAC_PID" 2>/dev/null; }
+LAB_HOLD_MS=15000
 lab_uas "$LAB_IN" fp-long-uas $LAB_SERVER $LAB_SERVER_PORT $LAB_RTP_SERVER
 lab_uac "$LAB_OUT" fp-long-uac $LAB_CALLER $LAB_RTP_CALLER $LAB_SERVER_PUB:$LAB_SERVER_PUB_PORT
 LAB_HOLD_MS=6000
-if busywait 30000 during && [ -n "$seen_json" ]; then
-	ip netns exec "$LAB_OUT" "$top/build/vm/udpsend" $LAB_CALLER $LAB_SERVER_PUB \
-		$LAB_RTP_SERVER 140 50 >/dev/null 2>&1 &
-	send_pid=$!
-	sleep 6
-	check_ge "fp-long: 6 s into the media the inbound pinhole is still open (media-timeout 4)" \
+ip netns exec "$LAB_OUT" "$top/build/vm/udpsend" $LAB_CALLER $LAB_SERVER_PUB \
+	$LAB_RTP_SERVER 300 50 >/dev/null 2>&1 &
+send_pid=$!
+if busywait 30000 flows_listed && kill -0 "$LAB_UAC_PID" 2>/dev/null; then
+	sleep 7
+	kill -0 "$LAB_UAC_PID" 2>/dev/null ||
+		fail "fp-long: the call ended before its checks (guest too slow?)"
+	check_ge "fp-long: 7 s into the media the inbound pinhole is still open (media-timeout 6)" \
 		1 "$(nft_set_elements "$LAB_RT" inet sipnat media4)"
 	j=$(status_json)
-	check_ge "fp-long: nfqd refreshed pinholes of fast-path media" 2 \
+	check_ge "fp-long: nfqd refreshed pinholes of fast-path media" 3 \
 		"$(json_num "$j" fastpath-pinhole-refreshes)"
-	check_ge "fp-long: the inbound flow carries the extra media" $((LAB_PCAP_PACKETS + 40)) \
+	check_ge "fp-long: the inbound flow carries the extra media" $((LAB_PCAP_PACKETS + 60)) \
 		"$(json_flow "$j" "$IN_MATCH" packets)"
-	wait_pid_exit 20 "$send_pid" >/dev/null
 else
 	fail "fp-long: the call's flows appear in nfqd status"
 fi
+wait_pid_exit 30 "$send_pid" >/dev/null
 wait_pid_exit 40 "$LAB_UAC_PID"; rc_uac=$?
 wait_pid_exit 10 "$LAB_UAS_PID"
 check_eq "fp-long: call completes (caller sipp exit)" 0 $rc_uac
+kill -TERM "$LAB_NFQD_PID"
+wait_pid_exit 10 "$LAB_NFQD_PID" >/dev/null
+lab_nfqd_start || fail "nfqd restarts"
+
+# The module unloaded in the middle of a call: nfqd notices, the media
+# goes on through the pinholes (the set counters see it), and once the
+# module is back nfqd uses it again (it looks every 10 s).
+loaded() { [ "$(json_num "$(status_json)" fastpath-loaded)" = "$1" ]; }
+seen_json=
+call_reset_counters
+# Long enough for a guest slowed down by a loaded host to get through the
+# checks before the BYE closes the pinholes (peers/uas.xml waits 20 s).
+LAB_HOLD_MS=15000
+lab_uas "$LAB_IN" fp-unl-uas $LAB_SERVER $LAB_SERVER_PORT $LAB_RTP_SERVER
+lab_uac "$LAB_OUT" fp-unl-uac $LAB_CALLER $LAB_RTP_CALLER $LAB_SERVER_PUB:$LAB_SERVER_PUB_PORT
+LAB_HOLD_MS=6000
+if busywait 30000 during && [ -n "$seen_json" ]; then
+	pass_before=$(lab_media_pass)
+	if rmmod sipnat_fp; then
+		slowwait 5 loaded 0
+		check_eq "fp-unload: nfqd status says the module is gone" 0 \
+			"$(json_num "$(status_json)" fastpath-loaded)"
+		ip netns exec "$LAB_OUT" "$top/build/vm/udpsend" $LAB_CALLER $LAB_SERVER_PUB \
+			$LAB_RTP_SERVER 5 20 >/dev/null 2>&1
+		slowwait 3 test "$(lab_media_pass)" -ge $((pass_before + 5))
+		kill -0 "$LAB_UAC_PID" 2>/dev/null || echo "note: the call ended meanwhile (slow guest)" >&2
+		check_eq "fp-unload: media goes on through the pinhole (media pass counters)" 5 \
+			$(($(lab_media_pass) - pass_before))
+		check_eq "fp-unload: and arrives" $((LAB_PCAP_PACKETS + 5)) \
+			"$(lab_counter "$LAB_IN" rtp_server)"
+		insmod "$top/kmod/sipnat_fp.ko" || fail "fp-unload: the module loads again"
+		slowwait 15 loaded 1
+		check_eq "fp-unload: nfqd finds the module again" 1 \
+			"$(json_num "$(status_json)" fastpath-loaded)"
+	else
+		fail "fp-unload: rmmod sipnat_fp"
+	fi
+else
+	fail "fp-unload: the call's flows appear in nfqd status"
+fi
+wait_pid_exit 40 "$LAB_UAC_PID"; rc_uac=$?
+wait_pid_exit 10 "$LAB_UAS_PID"
+check_eq "fp-unload: call completes (caller sipp exit)" 0 $rc_uac
+if grep -q "fastpath: sipnat_fp is gone" "$LAB_DIR/nfqd.log"; then
+	pass "fp-unload: nfqd logged the module's going"
+else
+	fail "fp-unload: nfqd log: expected 'fastpath: sipnat_fp is gone'"
+	tail -n 30 "$LAB_DIR/nfqd.log" >&2
+	dmesg | tail -n 20 >&2
+fi
 
 # 4. Control: the same call with nfqd told not to use the module.
 kill -TERM "$LAB_NFQD_PID"
