@@ -19,6 +19,10 @@ struct masq {
 	struct masq_stats st;
 	struct ratelimit rl;
 	struct natmap pm;	/* the per-packet map: [0] the phone, then the static map */
+	/* Leases whose elements this packet's batch carries: their stamps
+	 * are cleared if it fails, so the next message tries again. */
+	struct pat_key put[NATMAP_PAIRS_MAX + 4];
+	size_t nput;
 };
 
 int masq_open(struct masq **out, const struct conf *c, char *err, size_t errlen)
@@ -102,12 +106,30 @@ static void add_pair(struct natmap_entry *e, uint16_t priv, uint16_t pub)
 		e->media_pairs[e->n_media_pairs++] = (struct natmap_port_pair){ priv, pub };
 }
 
+/* The kernel elements of a lease: added when new, renewed once half the
+ * lease lifetime has passed since the last time, else left alone (no
+ * syscall per message).  They live 1.5 lifetimes, so they outlast the
+ * lease between renewals; masq_expire() removes them with the lease. */
 static void lease_put(struct masq *m, const struct pat_key *k, uint16_t pub_port,
-		      const struct sn_addr *pub)
+		      const struct sn_addr *pub, uint64_t now_ms)
 {
 	struct pat_lease l = { *k, pub_port, 0 };
+	uint64_t stamp = pat_stamp(m->pat, k);
 
-	pat_nft_put(m->nft, &l, pub, m->ttl_s);
+	if (stamp && now_ms - stamp < (uint64_t)m->ttl_s * 500u)
+		return;
+	if (m->nput == sizeof(m->put) / sizeof(m->put[0]))
+		return;
+	pat_nft_put(m->nft, &l, pub, m->ttl_s + m->ttl_s / 2, stamp != 0);
+	if (stamp) {
+		char a[SN_ADDRSTRLEN];
+
+		sn_addr_format(&k->addr, a, sizeof(a));
+		log_debug("masquerade: renewed map elements of %s:%u/%u -> port %u", a, k->port,
+			  k->proto, pub_port);
+	}
+	pat_set_stamp(m->pat, k, now_ms ? now_ms : 1);
+	m->put[m->nput++] = *k;
 }
 
 /* Leases for the phone's streams in res (pass 1): RTP and RTCP as an
@@ -133,14 +155,14 @@ static void lease_media(struct masq *m, struct natmap_entry *e, const struct rw_
 		m->st.leased += isnew;
 		add_pair(e, k.port, p);
 		add_pair(e, (uint16_t)(k.port + 1), (uint16_t)(p + 1));
-		lease_put(m, &k, p, pub);
+		lease_put(m, &k, p, pub, now_ms);
 		k.port++;
-		lease_put(m, &k, (uint16_t)(p + 1), pub);
+		lease_put(m, &k, (uint16_t)(p + 1), pub, now_ms);
 		if (md->rtcp_orig && md->rtcp_orig != md->orig.port + 1) {
 			k.port = md->rtcp_orig;
 			if ((p = pat_get(m->pat, &k, now_ms, &isnew))) {
 				add_pair(e, k.port, p);
-				lease_put(m, &k, p, pub);
+				lease_put(m, &k, p, pub, now_ms);
 			}
 		}
 	}
@@ -167,9 +189,10 @@ void masq_rewrite(struct masq *m, const struct rw_config *cfg, const struct rw_i
 	if (!out)
 		pat_get(m->pat, &sig, now_ms, NULL);	/* refresh: calls keep it alive */
 	m->st.leased += isnew;
+	m->nput = 0;
 	e = pm_build(m, priv, &q->pub, p);
 	c2.map = &m->pm;
-	lease_put(m, &sig, p, &q->pub);
+	lease_put(m, &sig, p, &q->pub, now_ms);
 	if (out) {
 		rw_rewrite(&c2, in, a, res);
 		if ((res->status == RW_REWRITTEN || res->status == RW_UNCHANGED) &&
@@ -190,6 +213,8 @@ void masq_rewrite(struct masq *m, const struct rw_config *cfg, const struct rw_i
 	/* Before the verdict: the packet's own NAT (postrouting) and media
 	 * that follows at once need the elements. */
 	if (pat_nft_commit(m->nft)) {
+		for (size_t i = 0; i < m->nput; i++)
+			pat_set_stamp(m->pat, &m->put[i], 0);
 		m->st.kernel_failed++;
 		log_rl(&m->rl, LOG_L_WARN, "masquerade: nft map elements: %s", strerror(errno));
 	}

@@ -21,6 +21,7 @@ enum { S_FREE, S_LIVE, S_DEAD };
 struct slot {
 	struct pat_key key;
 	uint64_t expires_ms;
+	uint64_t stamp;		/* the caller's (pat_stamp) */
 	int32_t next;		/* hash chain, -1 ends it */
 	uint8_t state;
 };
@@ -136,6 +137,7 @@ static void take(struct pat *p, struct pool *pl, int32_t i, const struct pat_key
 	uint32_t h = hash(k, p->nb);
 
 	pl->s[i].key = *k;
+	pl->s[i].stamp = 0;
 	pl->s[i].state = S_LIVE;
 	pl->s[i].expires_ms = now_ms + (uint64_t)p->c.ttl_s * 1000u;
 	pl->s[i].next = pl->head[h];
@@ -309,6 +311,23 @@ size_t pat_expire(struct pat *p, uint64_t now_ms, struct pat_lease *out, size_t 
 		}
 	}
 	return n;
+}
+
+uint64_t pat_stamp(const struct pat *p, const struct pat_key *k)
+{
+	const struct pool *pl = pool_of((struct pat *)p, k->proto);
+	int32_t i = pl ? find(p, pl, k) : -1;
+
+	return i >= 0 ? pl->s[i].stamp : 0;
+}
+
+void pat_set_stamp(struct pat *p, const struct pat_key *k, uint64_t v)
+{
+	struct pool *pl = pool_of(p, k->proto);
+	int32_t i = pl ? find(p, pl, k) : -1;
+
+	if (i >= 0)
+		pl->s[i].stamp = v;
 }
 
 size_t pat_count(const struct pat *p)

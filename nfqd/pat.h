@@ -88,6 +88,12 @@ bool pat_release(struct pat *p, const struct pat_key *k, struct pat_lease *out);
  * ports.  Returns how many were written to out. */
 size_t pat_expire(struct pat *p, uint64_t now_ms, struct pat_lease *out, size_t max);
 
+/* An opaque stamp per live lease, for the caller (masq.c: when it last
+ * programmed the kernel for it).  0 on a new lease and when k has none;
+ * setting it on a key without a lease does nothing. */
+uint64_t pat_stamp(const struct pat *p, const struct pat_key *k);
+void pat_set_stamp(struct pat *p, const struct pat_key *k, uint64_t v);
+
 size_t pat_count(const struct pat *p);
 
 #endif

@@ -4,8 +4,9 @@
  * to 4 bytes, network order):
  *   key  | addr (4) | proto (1) pad (3) | port (2) pad (2) |  12 bytes
  *   data | addr (4) | port (2) pad (2) |                      8 bytes
- * Adds are NEWSETELEM without NLM_F_EXCL: an equal element is refreshed
- * (its timeout restarts on kernels that update timeouts, 6.18 here); one
+ * Adds are NEWSETELEM without NLM_F_EXCL; a renewal deletes and adds in
+ * one batch, since only newer kernels (6.18 here, not Debian's 6.1)
+ * restart the timeout of an element added again.  One
  * with other data (EBUSY/EEXIST: left by an earlier nfqd whose leases we
  * no longer know) is deleted and added again, one element at a time.
  */
@@ -26,9 +27,10 @@
 #include <libnftnl/set.h>
 
 #define NL_BUF 32768
-#define PENDING_MAX 72	/* 2 per lease: signalling + 16 media pairs, twice over */
+#define PENDING_MAX 80	/* 2 per lease, 4 when renewed: signalling + 16 media */
 
 struct elem {
+	uint16_t type;		/* NFT_MSG_NEWSETELEM / NFT_MSG_DELSETELEM */
 	const char *map;
 	uint8_t key[12];
 	uint8_t data[8];
@@ -50,6 +52,7 @@ static void fill(struct elem *e, const char *map, const struct sn_addr *ka, uint
 	uint16_t kp = htons(kport), dp = htons(dport);
 
 	memset(e, 0, sizeof(*e));
+	e->type = NFT_MSG_NEWSETELEM;
 	e->map = map;
 	memcpy(e->key, ka->u.bytes, 4);
 	e->key[4] = proto;
@@ -110,8 +113,8 @@ static int read_acks(struct pat_nft *c, uint32_t first, uint32_t last)
 	return 0;
 }
 
-/* One transaction of n element ops of one type. */
-static int run(struct pat_nft *c, const struct elem *el, size_t n, uint16_t type)
+/* One transaction of n element ops (type: all of that type; 0: each its own). */
+static int run(struct pat_nft *c, const struct elem *el, size_t n, uint16_t all)
 {
 	struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(c->buf, sizeof(c->buf));
 	uint32_t first, last;
@@ -127,6 +130,7 @@ static int run(struct pat_nft *c, const struct elem *el, size_t n, uint16_t type
 	for (size_t i = 0; i < n; i++) {
 		struct nftnl_set *s = nftnl_set_alloc();
 		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+		uint16_t type = all ? all : el[i].type;
 		struct nlmsghdr *nlh;
 
 		if (!s || !e) {
@@ -163,11 +167,16 @@ out:
 }
 
 void pat_nft_put(struct pat_nft *c, const struct pat_lease *l, const struct sn_addr *pub,
-		 uint32_t timeout_s)
+		 uint32_t timeout_s, bool renew)
 {
-	if (c->npend + 2 > PENDING_MAX || pub->family != AF_INET ||
+	if (c->npend + 4 > PENDING_MAX || pub->family != AF_INET ||
 	    l->key.addr.family != AF_INET)
 		return;
+	if (renew) {
+		lease_elems(&c->pend[c->npend], l, pub, 0);
+		c->pend[c->npend].type = c->pend[c->npend + 1].type = NFT_MSG_DELSETELEM;
+		c->npend += 2;
+	}
 	lease_elems(&c->pend[c->npend], l, pub, (uint64_t)timeout_s * 1000u);
 	c->npend += 2;
 }
@@ -178,12 +187,15 @@ int pat_nft_commit(struct pat_nft *c)
 	int ret = 0;
 
 	c->npend = 0;
-	if (n == 0 || run(c, c->pend, n, NFT_MSG_NEWSETELEM) == 0)
+	if (n == 0 || run(c, c->pend, n, 0) == 0)
 		return 0;
-	if (errno != EBUSY && errno != EEXIST)
+	if (errno != EBUSY && errno != EEXIST && errno != ENOENT)
 		return -1;
-	/* A stale element with other data: replace one by one. */
+	/* A stale element with other data (EBUSY), or a renewed one that had
+	 * already timed out (ENOENT) aborted the batch: one by one. */
 	for (size_t i = 0; i < n; i++) {
+		if (c->pend[i].type != NFT_MSG_NEWSETELEM)
+			continue;
 		run(c, &c->pend[i], 1, NFT_MSG_DELSETELEM);
 		if (run(c, &c->pend[i], 1, NFT_MSG_NEWSETELEM))
 			ret = -1;

@@ -27,9 +27,11 @@ int pat_nft_open(struct pat_nft **out, const char *table, char *err, size_t errl
 void pat_nft_close(struct pat_nft *c);
 
 /* Queues both elements (snat and dnat) of lease l with public address
- * pub, to be added or refreshed with the timeout by pat_nft_commit(). */
+ * pub, to be added with the timeout by pat_nft_commit().  renew: delete
+ * and add again, which restarts the timeout on every kernel (6.1 does not
+ * restart it for an add of an existing element). */
 void pat_nft_put(struct pat_nft *c, const struct pat_lease *l, const struct sn_addr *pub,
-		 uint32_t timeout_s);
+		 uint32_t timeout_s, bool renew);
 /* Sends the queued elements in one transaction (they are in the kernel
  * when it returns).  0, or -1 with errno.  A stale element with other
  * data (left by an earlier nfqd) is replaced. */

@@ -11,6 +11,7 @@
 #  4. nfqd's snat/dnat map elements (table inet sipnat, pat_snat4 and
 #     pat_dnat4) are there during the calls, and no private address is
 #     seen in SIP or SDP on the outside link.
+# PAT_TIMEOUT=10 makes nfqd renew its map elements during the run.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -67,7 +68,8 @@ table ip lab_nat {
 EOF2
 if ip netns exec "$LAB_RT" "$LAB_TOP/scripts/sipnat-rules" load --queue "$LAB_QNUM" \
 	--sip-ports 5060 >>"$LAB_DIR/sipnat-rules.log" 2>&1 &&
-	lab_nfqd_start --masquerade 10.0.0.0/24=$PUB --pat-ports 40000-40999 --log-level debug; then
+	lab_nfqd_start --masquerade 10.0.0.0/24=$PUB --pat-ports 40000-40999 \
+	--pat-timeout "${PAT_TIMEOUT:-1800}" --log-level debug; then
 	pass "router runs masquerade, sipnat's rules and nfqd with masquerade"
 else
 	fail "router runs masquerade, sipnat's rules and nfqd with masquerade"
@@ -163,6 +165,11 @@ nports=$(echo "$m" | awk -v pub=$PUB '$1 == pub && $2 != '$RTP_PH' { print $2 }'
 nother=$(echo "$m" | awk -v pub=$PUB 'NF && ($1 != pub || $2 == '$RTP_PH')' | wc -l)
 check_eq "phones' SDP outside: $PUB with two distinct leased media ports ($(echo $m))" \
 	"2 0" "$nports $nother"
+
+if [ "${PAT_TIMEOUT:-1800}" -le 10 ]; then
+	n=$(grep -c "masquerade: renewed map elements" "$LAB_DIR/nfqd.log")
+	check_ge "pat-timeout $PAT_TIMEOUT: nfqd renewed map elements during the run" 1 "$n"
+fi
 
 kill -TERM "$LAB_KAMAILIO_PID" 2>/dev/null
 [ $ret -ne 0 ] && { lab_logs; dump_ruleset "$LAB_RT"; lab_nfqd_status >&2; }

@@ -51,6 +51,15 @@ static void test_stable_distinct(void **state)
 	assert_false(pat_by_pub(p, 40009, IPPROTO_UDP, NULL));
 	assert_false(pat_by_pub(p, 39999, IPPROTO_UDP, NULL));
 	assert_int_equal(pat_count(p), 3);
+	assert_int_equal(pat_stamp(p, &a), 0);
+	pat_set_stamp(p, &a, 42);
+	assert_int_equal(pat_stamp(p, &a), 42);
+	assert_int_equal(pat_stamp(p, &b), 0);
+	assert_true(pat_release(p, &a, NULL));
+	pat_set_stamp(p, &a, 43);		/* no lease: nothing */
+	assert_int_equal(pat_stamp(p, &a), 0);
+	assert_int_not_equal(pat_get(p, &a, 2000, &n), 0);
+	assert_int_equal(pat_stamp(p, &a), 0);		/* a new lease starts at 0 */
 	assert_null(pat_new(&(struct pat_conf){ 0, 10, 60 }));
 	assert_null(pat_new(&(struct pat_conf){ 50, 10, 60 }));
 	pat_free(p);
