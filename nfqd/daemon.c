@@ -654,6 +654,16 @@ static int run(struct daemon *d)
 				       "packet is accepted unchanged with the next batch",
 				       (unsigned long long)d->q.verdict_errors);
 		}
+		if (d->masq) {
+			struct masq_stats ms;
+
+			masq_get_stats(d->masq, &ms);
+			d->st.have_masq = true;
+			d->st.masq_leases_active = ms.active;
+			d->st.masq_leased = ms.leased;
+			d->st.masq_lease_failed = ms.lease_failed;
+			d->st.masq_kernel_failed = ms.kernel_failed;
+		}
 		d->st.enobufs = d->q.enobufs;
 		d->st.verdict_errors = d->q.verdict_errors;
 		media_gauges(d);

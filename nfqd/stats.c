@@ -138,6 +138,12 @@ size_t stats_format(const struct stats *s, uint64_t now, bool json, char *buf, s
 		num(&o, "pinholes-refused-addr", s->dlg.pins_refused_addr);
 		num(&o, "dialog-messages-ignored", s->dlg.ignored);
 	}
+	if (s->have_masq) {
+		num(&o, "masquerade-leases-active", s->masq_leases_active);
+		num(&o, "masquerade-leased", s->masq_leased);
+		num(&o, "masquerade-lease-failed", s->masq_lease_failed);
+		num(&o, "masquerade-kernel-failed", s->masq_kernel_failed);
+	}
 	if (s->fps) {
 		struct fp_sync_stats fs;
 

@@ -48,6 +48,9 @@ struct stats {
 	uint64_t kernel_queue_total, kernel_queue_dropped, kernel_user_dropped;
 	uint16_t queue_num;
 	const struct fp_sync *fps;	/* the kmod fast path, NULL when off */
+	/* masq.c, when masquerade is configured (have_masq) */
+	bool have_masq;
+	uint64_t masq_leases_active, masq_leased, masq_lease_failed, masq_kernel_failed;
 };
 
 const char *stats_skip_name(enum stats_skip s);

@@ -166,6 +166,12 @@ nother=$(echo "$m" | awk -v pub=$PUB 'NF && ($1 != pub || $2 == '$RTP_PH')' | wc
 check_eq "phones' SDP outside: $PUB with two distinct leased media ports ($(echo $m))" \
 	"2 0" "$nports $nother"
 
+st=$(lab_nfqd_status)
+check_ge "nfqd status: leases active (2 phones, signalling + RTP/RTCP pair each)" 6 \
+	"$(echo "$st" | awk '$1 == "masquerade-leases-active" { print $2 }')"
+check_eq "nfqd status: no lease or kernel failures" "0 0" \
+	"$(echo "$st" | awk '$1 == "masquerade-lease-failed" { a = $2 } $1 == "masquerade-kernel-failed" { b = $2 } END { print a, b }')"
+
 if [ "${PAT_TIMEOUT:-1800}" -le 10 ]; then
 	n=$(grep -c "masquerade: renewed map elements" "$LAB_DIR/nfqd.log")
 	check_ge "pat-timeout $PAT_TIMEOUT: nfqd renewed map elements during the run" 1 "$n"
