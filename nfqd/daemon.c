@@ -582,15 +582,16 @@ static int run(struct daemon *d)
 		arena_free(&d->arena);
 		return 1;
 	}
-	if (queue_open(&d->q, d->conf.queue_num, !d->conf.fail_closed, err, sizeof(err))) {
+	/* The masquerade's maps too, for the same reason. */
+	if (masq_open(&d->masq, &d->conf, err, sizeof(err))) {
 		log_err("%s", err);
 		media_close(d, false);
 		arena_free(&d->arena);
 		return 1;
 	}
-	if (masq_open(&d->masq, &d->conf, err, sizeof(err))) {
+	if (queue_open(&d->q, d->conf.queue_num, !d->conf.fail_closed, err, sizeof(err))) {
 		log_err("%s", err);
-		queue_close(&d->q);
+		masq_close(d->masq);
 		media_close(d, false);
 		arena_free(&d->arena);
 		return 1;

@@ -66,6 +66,14 @@ table ip lab_nat {
 	}
 }
 EOF2
+# Without sipnat's maps nfqd refuses to start (before binding the queue).
+out=$(ip netns exec "$LAB_RT" timeout 10 "$LAB_NFQD" -c /dev/null --media-backend none \
+	--masquerade 10.0.0.0/24=$PUB --control-socket "$LAB_DIR/early.sock" 2>&1)
+rc=$?
+case "$rc $out" in
+"1 "*pat_snat4*"sipnat-rules load"*) pass "nfqd without sipnat's maps: exit 1, names the map and the fix" ;;
+*) fail "nfqd without sipnat's maps: expected exit 1 naming pat_snat4, found $rc: $out" ;;
+esac
 if ip netns exec "$LAB_RT" "$LAB_TOP/scripts/sipnat-rules" load --queue "$LAB_QNUM" \
 	--sip-ports 5060 >>"$LAB_DIR/sipnat-rules.log" 2>&1 &&
 	lab_nfqd_start --masquerade 10.0.0.0/24=$PUB --pat-ports 40000-40999 \
