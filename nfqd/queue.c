@@ -190,6 +190,23 @@ fail:
 	return -1;
 }
 
+int queue_want_conntrack(struct queue *q, char *err, size_t errlen)
+{
+	if (cfg_flags(q->nl, q->num, NFQA_CFG_F_CONNTRACK, NFQA_CFG_F_CONNTRACK))
+		return set_err(err, errlen, "queue conntrack flag (NFQA_CFG_F_CONNTRACK)");
+	return 0;
+}
+
+bool queue_packet_ct(const struct queue *q, const void **ct, size_t *len, uint32_t *ctinfo)
+{
+	if (!q->have_ctinfo || !q->ct)
+		return false;
+	*ct = q->ct;
+	*len = q->ct_len;
+	*ctinfo = q->ctinfo;
+	return true;
+}
+
 int queue_fd(const struct queue *q)
 {
 	return mnl_socket_get_fd(q->nl);
@@ -265,7 +282,17 @@ static int on_packet(const struct nlmsghdr *nlh, void *data)
 		payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
 		plen = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
+	if (attr[NFQA_CT] && attr[NFQA_CT_INFO] &&
+	    mnl_attr_get_payload_len(attr[NFQA_CT_INFO]) >= sizeof(uint32_t)) {
+		q->ct = mnl_attr_get_payload(attr[NFQA_CT]);
+		q->ct_len = mnl_attr_get_payload_len(attr[NFQA_CT]);
+		q->ctinfo = ntohl(mnl_attr_get_u32(attr[NFQA_CT_INFO]));
+		q->have_ctinfo = true;
+	}
 	rx->h(rx->ctx, payload, plen, &v);
+	q->ct = NULL;
+	q->ct_len = 0;
+	q->have_ctinfo = false;
 	if (v.kind == QV_ACCEPT) {
 		q->batch_id = id;
 		q->have_batch = true;

@@ -30,6 +30,13 @@ struct queue {
 	uint32_t batch_id;	/* highest id to accept unchanged; 0: none */
 	bool have_batch;
 	uint64_t enobufs, verdict_errors;
+	/* The packet being handled: its NFQA_CT nest payload (CTA_*
+	 * attributes) and NFQA_CT_INFO, when queue_want_conntrack() asked for
+	 * them; NULL/0 outside the handler. */
+	const void *ct;
+	size_t ct_len;
+	uint32_t ctinfo;
+	bool have_ctinfo;
 };
 
 enum queue_verdict_kind { QV_ACCEPT, QV_ACCEPT_NEW, QV_DROP };
@@ -53,6 +60,15 @@ int queue_fd(const struct queue *q);
  * verdicts.  Returns how many packets were handled, or -1 on a socket
  * error other than EAGAIN/ENOBUFS (ENOBUFS is counted). */
 int queue_receive(struct queue *q, queue_handler h, void *ctx, int max);
+/* Asks the kernel to attach the conntrack (NFQA_CT, NFQA_CT_INFO) to
+ * every queued packet (NFQA_CFG_F_CONNTRACK); the handler reads them with
+ * queue_packet_ct().  0, or -1 with errno (EOPNOTSUPP: the kernel lacks
+ * NETLINK_GLUE_CT) and a reason in err. */
+int queue_want_conntrack(struct queue *q, char *err, size_t errlen);
+/* Inside the handler: the current packet's conntrack attributes (the
+ * payload of NFQA_CT, i.e. a run of CTA_* attributes) and ctinfo
+ * (enum ip_conntrack_info).  false when the packet came without them. */
+bool queue_packet_ct(const struct queue *q, const void **ct, size_t *len, uint32_t *ctinfo);
 /* Unbinds and closes. */
 void queue_close(struct queue *q);
 
