@@ -11,7 +11,7 @@ DESTDIR    ?=
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := libosip2 libnetfilter_queue libmnl libnftnl
+PKGS    := libosip2 libnetfilter_queue libmnl libnftnl libnetfilter_cthelper
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
            -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

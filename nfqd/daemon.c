@@ -25,6 +25,8 @@
 #include "cmds.h"
 #include "conf.h"
 #include "ctl.h"
+#include "cthelper.h"
+#include "ctmap.h"
 #include "dialog.h"
 #include "fp_sync.h"
 #include "log.h"
@@ -71,6 +73,11 @@ struct daemon {
 	uint64_t last_kernel_check, kernel_drops_seen;
 	struct pin_intent intents[DIALOG_INTENTS_MIN];
 	struct masq *masq;	/* NULL without masquerade keys */
+	/* Conntrack helper mode (media-backend expect): the kernel queues the
+	 * helped SIP flows with their conntrack; ctnm is the one-entry map
+	 * taken from it for a packet whose host no `map` names. */
+	bool helper;
+	struct natmap ctnm;
 };
 
 static volatile sig_atomic_t got_stop, got_hup;
@@ -116,9 +123,13 @@ static int build_conf(struct conf *c, const char *path, const struct flag *flags
 			return -1;
 	if (conf_check(c, err, errlen))
 		return -1;
-	if (c->map.n == 0 && c->map.n_masq == 0) {
+	/* As conntrack helper nfqd reads the NAT mapping off each flow's
+	 * conntrack; auto decides at start (media_open). */
+	if (c->map.n == 0 && c->map.n_masq == 0 && strcmp(c->media_backend, "expect") &&
+	    strcmp(c->media_backend, "auto")) {
 		snprintf(err, errlen, "map: no mapping given (map = PRIVATE=PUBLIC, "
-			 "or masquerade = NET/PLEN=PUBLIC)");
+			 "or masquerade = NET/PLEN=PUBLIC); only media-backend expect "
+			 "takes the mapping from conntrack");
 		return -1;
 	}
 	return 0;
@@ -191,6 +202,88 @@ static void fastpath_open(struct daemon *d)
 	d->st.fps = d->fps;
 }
 
+/* media-backend expect: registers the conntrack helper and opens the
+ * expectation backend.  0, or -1 with the reason in err (nothing left
+ * registered). */
+static int media_open_expect(struct daemon *d, const struct dialog_limits *lim, char *err,
+			     size_t errlen)
+{
+	struct pin_backend_conf pc = { .table = d->conf.table,
+				       .default_timeout_s = d->conf.media_timeout_s,
+				       .errbuf = err, .errlen = errlen };
+
+	if (cthelper_register(d->conf.queue_num, err, errlen))
+		return -1;
+	if (pin_expect_ops.open(&d->pin_ctx, &pc)) {
+		cthelper_unregister();
+		return -1;
+	}
+	d->pin = &pin_expect_ops;
+	d->helper = true;
+	d->dt = dialog_table_new(lim);
+	if (!d->dt) {
+		snprintf(err, errlen, "dialog table: out of memory");
+		d->pin->close(d->pin_ctx);
+		d->pin = NULL;
+		d->helper = false;
+		cthelper_unregister();
+		return -1;
+	}
+	return 0;
+}
+
+/* The helper is global to the machine and stays while a ruleset names it
+ * (EBUSY): flows in progress keep it, and a restarted nfqd takes it over. */
+static void helper_close(struct daemon *d)
+{
+	if (!d->helper)
+		return;
+	d->helper = false;
+	if (cthelper_unregister() == 0)
+		log_info("conntrack helper %s unregistered", CTHELPER_NAME);
+	else if (errno == EBUSY)
+		log_info("conntrack helper %s stays registered: the ruleset names it "
+			 "(sipnat-rules unload removes it)", CTHELPER_NAME);
+	else
+		log_warn("conntrack helper %s: unregister: %s", CTHELPER_NAME, strerror(errno));
+}
+
+/* Deferred backend work, once the verdicts it waited for are sent. */
+static void media_commit(struct daemon *d)
+{
+	if (d->pin && d->pin->commit)
+		d->st.pin_failed += (uint64_t)d->pin->commit(d->pin_ctx);
+}
+
+/* Helper mode: direction, endpoints and map from the packet's conntrack.
+ * Returns the map to rewrite with, or NULL (no conntrack or no NAT in it:
+ * the caller falls back to the static map). */
+static const struct natmap *ct_direction(struct daemon *d, struct rw_input *in)
+{
+	const void *ct;
+	size_t len;
+	uint32_t ctinfo;
+	struct ct_tuple o, r;
+	struct ctmap_view v;
+
+	if (d->pin && d->pin->set_master)
+		d->pin->set_master(d->pin_ctx, NULL);
+	if (!queue_packet_ct(&d->q, &ct, &len, &ctinfo) || ctmap_parse(ct, len, &o, &r) ||
+	    ctmap_view(&o, &r, ctmap_is_reply(ctinfo), &v))
+		return NULL;
+	in->dir = v.dir;
+	in->src = v.src;
+	in->dst = v.dst;
+	if (d->pin && d->pin->set_master)
+		d->pin->set_master(d->pin_ctx, &v.master);
+	/* A host the config maps keeps its names and media-ports. */
+	if (natmap_by_priv(&d->conf.map, &v.entry.priv))
+		return &d->conf.map;
+	d->ctnm.e[0] = v.entry;
+	d->ctnm.n = 1;
+	return &d->ctnm;
+}
+
 /* Opens the pinhole backend and the dialog table.  0, or -1 with the
  * reason in err. */
 static int media_open(struct daemon *d, char *err, size_t errlen)
@@ -218,12 +311,9 @@ static int media_open(struct daemon *d, char *err, size_t errlen)
 	if (getrandom(lim.hash_key, sizeof(lim.hash_key), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(lim.hash_key))
 		log_warn("dialogs: getrandom: %s; hash key not random", strerror(errno));
-	if (!strcmp(c->media_backend, "expect")) {
-		snprintf(err, errlen, "media-backend: expect is not built in this nfqd; "
-			 "use nftset (or none)");
-		return -1;
-	}
-	d->pin = &pin_nftset_ops;	/* auto: the only backend built */
+	if (!strcmp(c->media_backend, "expect"))
+		return media_open_expect(d, &lim, err, errlen);
+	d->pin = &pin_nftset_ops;
 	if (d->pin->open(&d->pin_ctx, &pc)) {
 		if (!err[0])
 			snprintf(err, errlen, "pinhole backend %s, table inet %s: %s",
@@ -231,6 +321,24 @@ static int media_open(struct daemon *d, char *err, size_t errlen)
 		d->pin = NULL;
 		if (strcmp(c->media_backend, "auto"))
 			return -1;
+		/* auto: no nftset ruleset loaded; a kernel with conntrack
+		 * helpers gets the expectation backend. */
+		{
+			char e2[256];
+
+			if (media_open_expect(d, &lim, e2, sizeof(e2)) == 0) {
+				err[0] = '\0';
+				log_info("media-backend auto: expect (conntrack helper %s)",
+					 CTHELPER_NAME);
+				return 0;
+			}
+			log_info("media-backend auto: not expect: %s", e2);
+			if (c->map.n == 0 && c->map.n_masq == 0) {
+				snprintf(err, errlen, "map: no mapping given (map = PRIVATE=PUBLIC), "
+					 "and no conntrack helper to take it from (%s)", e2);
+				return -1;
+			}
+		}
 		/* auto: rewriting SIP is still worth doing where the admin's
 		 * own rules pass media; say loudly that nobody opens it. */
 		log_warn("%s", err);
@@ -362,6 +470,7 @@ static void on_packet(void *ctx, const uint8_t *data, size_t len, struct queue_v
 	const struct natmap_entry *from, *to;
 	enum masq_dir md = MASQ_NONE;
 	struct rw_input in;
+	struct rw_config rw;
 	struct rw_result res;
 	uint8_t *out;
 	size_t n;
@@ -379,23 +488,27 @@ static void on_packet(void *ctx, const uint8_t *data, size_t len, struct queue_v
 		log_rl(&d->rl_pkt, LOG_L_DEBUG, "packet passed unread: %s", pkt_status_name(ps));
 		return;
 	}
-	/* FORWARD hook: outbound is seen before SNAT (source private),
-	 * inbound after DNAT (destination private). */
-	from = natmap_by_priv(&d->conf.map, &pi.src.addr);
-	to = natmap_by_priv(&d->conf.map, &pi.dst.addr);
-	if (!from && !to && d->masq)
-		md = masq_dir(d->masq, &pi);	/* a phone behind the masquerade */
-	if (md == MASQ_NONE && !from == !to) {
-		d->st.skipped[from ? SKIP_BOTH_MAPPED : SKIP_NO_MAP]++;
-		return;
-	}
 	memset(&in, 0, sizeof(in));
 	in.msg = data + pi.payload_off;
 	in.len = pi.payload_len;
-	in.dir = from || md == MASQ_OUT ? RW_OUT : RW_IN;
 	in.transport = RW_UDP;
-	in.src = pi.src;
-	in.dst = pi.dst;
+	rw = d->rw;
+	if (!d->helper || !(rw.map = ct_direction(d, &in))) {
+		/* FORWARD hook: outbound is seen before SNAT (source
+		 * private), inbound after DNAT (destination private). */
+		rw.map = d->rw.map;
+		from = natmap_by_priv(&d->conf.map, &pi.src.addr);
+		to = natmap_by_priv(&d->conf.map, &pi.dst.addr);
+		if (!from && !to && d->masq)
+			md = masq_dir(d->masq, &pi);	/* a phone behind the masquerade */
+		if (md == MASQ_NONE && !from == !to) {
+			d->st.skipped[from ? SKIP_BOTH_MAPPED : SKIP_NO_MAP]++;
+			return;
+		}
+		in.dir = from || md == MASQ_OUT ? RW_OUT : RW_IN;
+		in.src = pi.src;
+		in.dst = pi.dst;
+	}
 	if (in.dir == RW_OUT)
 		d->st.out++;
 	else
@@ -404,7 +517,7 @@ static void on_packet(void *ctx, const uint8_t *data, size_t len, struct queue_v
 	if (md != MASQ_NONE)
 		masq_rewrite(d->masq, &d->rw, &in, &d->arena, &res, now_ms());
 	else
-		rw_rewrite(&d->rw, &in, &d->arena, &res);
+		rw_rewrite(&rw, &in, &d->arena, &res);
 	switch (res.status) {
 	case RW_UNCHANGED:
 		d->st.unchanged++;
@@ -578,6 +691,9 @@ static int run(struct daemon *d)
 	/* Pinholes first: a start that fails should not have bound the
 	 * queue (and so taken SIP away from the bypass) even briefly. */
 	if (media_open(d, err, sizeof(err))) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "map: no mapping given (map = PRIVATE=PUBLIC), "
+				 "and no conntrack helper to take it from");
 		log_err("%s", err);
 		arena_free(&d->arena);
 		return 1;
@@ -586,6 +702,7 @@ static int run(struct daemon *d)
 	if (masq_open(&d->masq, &d->conf, err, sizeof(err))) {
 		log_err("%s", err);
 		media_close(d, false);
+		helper_close(d);
 		arena_free(&d->arena);
 		return 1;
 	}
@@ -593,6 +710,16 @@ static int run(struct daemon *d)
 		log_err("%s", err);
 		masq_close(d->masq);
 		media_close(d, false);
+		helper_close(d);
+		arena_free(&d->arena);
+		return 1;
+	}
+	if (d->helper && queue_want_conntrack(&d->q, err, sizeof(err))) {
+		log_err("%s: the conntrack helper needs it", err);
+		queue_close(&d->q);
+		masq_close(d->masq);
+		media_close(d, false);
+		helper_close(d);
 		arena_free(&d->arena);
 		return 1;
 	}
@@ -602,6 +729,7 @@ static int run(struct daemon *d)
 		masq_close(d->masq);
 		queue_close(&d->q);
 		media_close(d, false);
+		helper_close(d);
 		arena_free(&d->arena);
 		return 1;
 	}
@@ -634,6 +762,7 @@ static int run(struct daemon *d)
 		media_expire(d, now_ms());
 		if (d->fps)
 			fp_sync_tick(d->fps, now_ms(), d->pin, d->pin_ctx);
+		media_commit(d);
 		kernel_drops_check(d, now_ms());
 		if (r <= 0)
 			continue;
@@ -645,6 +774,8 @@ static int run(struct daemon *d)
 				rc = 1;
 				break;
 			}
+			/* After queue_receive sent the burst's verdicts. */
+			media_commit(d);
 			if (d->q.enobufs != enobufs)
 				log_rl(&d->rl_queue, LOG_L_WARN,
 				       "queue: socket overrun, the kernel dropped packets "
@@ -679,6 +810,7 @@ static int run(struct daemon *d)
 	queue_close(&d->q);
 	masq_close(d->masq);
 	media_close(d, false);
+	helper_close(d);
 	ctl_close(&d->ctl);
 	arena_free(&d->arena);
 	return rc;

@@ -13,6 +13,8 @@
 
 #include "addr.h"
 
+struct ct_master;	/* ctmap.h */
+
 struct pinhole {
 	uint8_t l4proto;	/* IPPROTO_UDP / IPPROTO_TCP */
 	struct sn_addr src;	/* the peer's media address (its SDP c=) */
@@ -52,10 +54,21 @@ struct pinhole_ops {
 	int (*del)(void *ctx, const struct pinhole *p);	/* absent: 0 */
 	int (*flush)(void *ctx);			/* every sipnat pinhole */
 	void (*close)(void *ctx);
+	/* Optional (NULL: the backend does not need them).  set_master: the
+	 * conntrack of the SIP flow whose packet is being handled (NULL after
+	 * it), for backends that hang pinholes off that flow.  commit: work
+	 * that add/del deferred, run once the verdicts of the receive burst
+	 * are sent (a queued packet's conntrack is unconfirmed until then);
+	 * returns how many operations failed. */
+	void (*set_master)(void *ctx, const struct ct_master *m);
+	int (*commit)(void *ctx);
 };
 
 /* The nft set backend (pin_nftset.c): elements of the sets media4/media6
  * in table inet <table>, loaded by scripts/sipnat-rules. */
 extern const struct pinhole_ops pin_nftset_ops;
+/* Conntrack expectations (pin_expect.c) off flows of the userspace helper
+ * "sipnat" (cthelper.c): stock kernels. */
+extern const struct pinhole_ops pin_expect_ops;
 
 #endif

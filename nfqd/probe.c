@@ -6,6 +6,8 @@
  * Must not: leave state behind.
  */
 #include "probe.h"
+#include "cthelper.h"
+#include "pinhole.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -448,7 +450,7 @@ int probe_run(const struct conf *c, FILE *out)
 	struct utsname u;
 	char name[128];
 	uint16_t q = c->queue_num;
-	int err;
+	int err, ct_err, cth_err;
 
 	if (uname(&u) == 0)
 		fprintf(out, "kernel: %s %s\n", u.sysname, u.release);
@@ -474,8 +476,8 @@ int probe_run(const struct conf *c, FILE *out)
 	}
 	line(out, "nfqueue fail-open (NFQA_CFG_F_FAIL_OPEN)",
 	     queue_probe_flag(q, NFQA_CFG_F_FAIL_OPEN), "no");
-	line(out, "nfqueue conntrack (NFQA_CFG_F_CONNTRACK)",
-	     queue_probe_flag(q, NFQA_CFG_F_CONNTRACK), "no");
+	ct_err = queue_probe_flag(q, NFQA_CFG_F_CONNTRACK);
+	line(out, "nfqueue conntrack (NFQA_CFG_F_CONNTRACK)", ct_err, "no");
 	line(out, "nfqueue gso (NFQA_CFG_F_GSO)", queue_probe_flag(q, NFQA_CFG_F_GSO), "no");
 
 	line(out, "nft queue statement (NFT_QUEUE)", nft_queue_supported(), "no");
@@ -483,8 +485,8 @@ int probe_run(const struct conf *c, FILE *out)
 	     nfnl_dump(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET_STATS_CPU), "no");
 	line(out, "ctnetlink expectations",
 	     nfnl_dump(NFNL_SUBSYS_CTNETLINK_EXP, IPCTNL_MSG_EXP_GET_STATS_CPU), "no");
-	line(out, "userspace conntrack helpers (nfnetlink_cthelper)",
-	     nfnl_dump(NFNL_SUBSYS_CTHELPER, NFNL_MSG_CTHELPER_GET), "no");
+	cth_err = nfnl_dump(NFNL_SUBSYS_CTHELPER, NFNL_MSG_CTHELPER_GET);
+	line(out, "userspace conntrack helpers (nfnetlink_cthelper)", cth_err, "no");
 
 	err = nft_table_exists(c->table);
 	snprintf(name, sizeof(name), "nft table inet %s", c->table);
@@ -493,6 +495,21 @@ int probe_run(const struct conf *c, FILE *out)
 	else
 		line(out, name, err, "unknown");
 
+	{
+		/* The choice media-backend auto makes (daemon.c media_open):
+		 * the nftset ruleset when loaded, else the conntrack helper. */
+		struct pin_backend_conf pc = { .table = c->table, .default_timeout_s = 60 };
+		void *ctx = NULL;
+		bool nftset = pin_nftset_ops.open(&ctx, &pc) == 0;
+
+		if (nftset)
+			pin_nftset_ops.close(ctx);
+		fprintf(out, "media-backend auto: %s\n",
+			nftset ? "nftset (the nftset ruleset is loaded)" :
+			!ct_err && !cth_err ? "expect (conntrack helper " CTHELPER_NAME
+					      ", NFQA_CT; map optional)" :
+			"none (no nftset ruleset loaded, no conntrack helpers here)");
+	}
 	{
 		struct probe_alg_hit hits[PROBE_ALG_MAX];
 		char where[256];

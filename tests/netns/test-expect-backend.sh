@@ -1,0 +1,175 @@
+#!/bin/bash
+# test-expect-backend.sh - nfqd as the userspace conntrack helper "sipnat"
+# (media-backend expect, no `map`: the NAT mapping comes from conntrack)
+# behind the example static-NAT firewall (forward policy drop; related
+# flows accepted).  Needs nfnetlink_cthelper and NFQA_CT: SKIP on kernels
+# without them (the CI host); runs in the stock-kernel guest.
+#  1. nfqd registers the helper, sipnat-rules (auto) attaches it; calls
+#     in (server 5060 -> 5062 inside), out and through a registrar complete
+#     over IPv4 and IPv6, with RTP both ways on the right private ports,
+#     carried by flows made from expectations (ct status expected).
+#  2. `conntrack -L expect` lists sipnat's expectations during each call,
+#     none after its BYE.
+#  3. nfqd killed with SIGKILL mid-call: the media flow it set up still
+#     passes (a new flow does not), and a restarted nfqd handles the next
+#     call.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
+. "$top/scripts/lab.sh"
+. "$here/calls.sh"
+
+require_root
+checktool "test -x $LAB_NFQD" "run test without build/nfqd/nfqd (make)"
+checktool "nft --version" "run test without nft"
+checktool "command -v conntrack" "run test without conntrack (conntrack-tools)"
+checktool "command -v sipp" "run test without sipp (sip-tester)"
+checktool "command -v tshark" "run test without tshark"
+checktool "command -v kamailio" "run test without kamailio"
+checktool "command -v cc" "build udpsend without a C compiler"
+trap cleanup EXIT
+
+LAB_QNUM=$((20 + RANDOM % 1000))
+lab_up || { fail "lab: namespaces, links and routes come up"; exit $ret; }
+probe=$(ip netns exec "$LAB_RT" "$LAB_NFQD" -c /dev/null --probe --queue "$LAB_QNUM" 2>&1)
+if ! grep -q 'nfnetlink_cthelper): yes' <<<"$probe" ||
+	! grep -q 'NFQA_CFG_F_CONNTRACK): yes' <<<"$probe"; then
+	echo "SKIP: this kernel has no userspace conntrack helpers or no NFQA_CT (nfqd --probe)"
+	exit $ksft_skip
+fi
+bin=$(mktemp -d /tmp/sipnat-expect.XXXXXX)
+on_cleanup "rm -rf '$bin'"
+cc -std=c11 -D_GNU_SOURCE -Wall -Werror -o "$bin/udpsend" "$here/udpsend.c" ||
+	{ fail "build udpsend"; exit $ret; }
+slowwait 5 ip netns exec "$LAB_RT" ping -6 -q -c1 -W1 $LAB_SERVER6 >/dev/null &&
+	slowwait 5 ip netns exec "$LAB_RT" ping -6 -q -c1 -W1 $LAB_CALLER6 >/dev/null ||
+	fail "lab: the router reaches both sides over IPv6"
+
+# nfqd without a map; it registers the helper before the rules name it.
+expect_nfqd_start()
+{
+	rm -f "$LAB_DIR/nfqd.sock"
+	ip netns exec "$LAB_RT" "$LAB_NFQD" -c /dev/null --queue "$LAB_QNUM" \
+		--media-backend expect --rewrite-from-to \
+		--control-socket "$LAB_DIR/nfqd.sock" --log-level debug \
+		>>"$LAB_DIR/nfqd.log" 2>&1 &
+	LAB_NFQD_PID=$!
+	slowwait 10 test -S "$LAB_DIR/nfqd.sock"
+}
+
+# The helper is global to the kernel and would turn later tests' `sipnat-rules
+# load` (auto) into helper mode: once the ruleset is gone, a short nfqd run
+# unregisters it (nfqd unregisters on exit when nothing names the helper).
+helper_unregister()
+{
+	local d pid
+	ip netns exec "$LAB_RT" nft delete table inet sipnat 2>/dev/null
+	d=$(mktemp -d /tmp/sipnat-unreg.XXXXXX) || return
+	ip netns exec "$LAB_RT" "$LAB_NFQD" -c /dev/null --queue "$LAB_QNUM" \
+		--media-backend expect --control-socket "$d/s" >"$d/log" 2>&1 &
+	pid=$!
+	slowwait 10 test -S "$d/s"
+	kill -TERM $pid 2>/dev/null
+	wait_pid_exit 5 $pid >/dev/null
+	grep -q "unregistered" "$d/log" || echo "warning: helper sipnat still registered" >&2
+	rm -rf "$d"
+}
+on_cleanup helper_unregister
+
+ip netns exec "$LAB_RT" nft -f "$top/nft-rules/example-static-nat.nft" ||
+	{ fail "router loads the example firewall"; exit $ret; }
+expect_nfqd_start || { fail "nfqd starts with media-backend expect"; cat "$LAB_DIR/nfqd.log" >&2; exit $ret; }
+pass "nfqd starts with media-backend expect and no map"
+out=$(ip netns exec "$LAB_RT" "$top/scripts/sipnat-rules" load --queue "$LAB_QNUM" \
+	--sip-ports $LAB_SERVER_PUB_PORT,$LAB_SERVER_PORT 2>&1)
+if grep -q 'conntrack helper "sipnat"' <<<"$out"; then
+	pass "sipnat-rules load (auto) attaches the registered helper"
+else
+	fail "sipnat-rules load: expected helper mode, found: $out"
+	cat "$LAB_DIR/nfqd.log" >&2
+	exit $ret
+fi
+# Media of flows made from expectations, both directions (the evidence
+# that expectations, not an open firewall, let it through).
+ip netns exec "$LAB_RT" nft -f - <<-EOF
+table inet exptest {
+	counter media_pass { }
+	chain media_fwd {
+		type filter hook forward priority filter - 5; policy accept;
+		ct status expected meta l4proto udp counter name media_pass
+	}
+}
+EOF
+
+# calls.sh's pinhole checks, on expectations: sipnat's in `conntrack -L
+# expect` (minus EXP_BASE left by an earlier nfqd), media of expected flows.
+EXP_BASE=0
+lab_expectations()
+{
+	{ ip netns exec "$LAB_RT" conntrack -L expect -f ipv4; ip netns exec "$LAB_RT" conntrack -L expect -f ipv6; } 2>/dev/null | grep -c 'sipnat'
+}
+lab_pinholes() { echo $(($(lab_expectations) - EXP_BASE)); }
+lab_media_pass() { nft_counter_packets "$LAB_RT" inet exptest media_pass; }
+CALL_PINHOLES=1
+
+call_in "in-ipv4" $LAB_SERVER $LAB_SERVER_PUB $LAB_CALLER
+call_in "in-ipv6" $LAB_SERVER6 $LAB_SERVER6_PUB $LAB_CALLER6
+call_out "out-ipv4" $LAB_PHONE $LAB_PHONE_PUB $LAB_CALLER
+call_out "out-ipv6" $LAB_PHONE6 $LAB_PHONE6_PUB $LAB_CALLER6
+call_registrar "registrar-ipv4"
+
+# 3. SIGKILL mid-call, once the answer opened the expectations.  The peers are then
+# stopped too (by PID, freeing their RTP ports), and the caller's side of
+# the media flow is continued by udpsend from the same port.
+call_reset_counters
+LAB_HOLD_MS=20000 lab_uas "$LAB_IN" kill-uas $LAB_SERVER $LAB_SERVER_PORT $LAB_RTP_SERVER
+LAB_HOLD_MS=20000 lab_uac "$LAB_OUT" kill-uac $LAB_CALLER $LAB_RTP_CALLER \
+	$LAB_SERVER_PUB:$LAB_SERVER_PUB_PORT
+# Killed as soon as the answer opened the expectations: the media starts
+# while nfqd is dead, and no BYE reaches it (which would end the media).
+exp_open() { [ "$(lab_pinholes)" -gt 0 ]; }
+rtp_at_least() { [ "$(lab_counter "$LAB_IN" rtp_server)" -ge "$1" ]; }
+busywait 30000 exp_open
+kill -KILL "$LAB_NFQD_PID"
+wait_pid_exit 5 "$LAB_NFQD_PID" >/dev/null
+slowwait 30 rtp_at_least $LAB_PCAP_PACKETS
+check_eq "kill: media reaches the server with nfqd killed mid-call" $LAB_PCAP_PACKETS \
+	"$(lab_counter "$LAB_IN" rtp_server)"
+# the caller's source port of that flow, as conntrack has it
+sport=$(ip netns exec "$LAB_RT" conntrack -L -p udp 2>/dev/null |
+	grep -o "src=$LAB_CALLER dst=$LAB_SERVER_PUB sport=[0-9]* dport=$LAB_RTP_SERVER" |
+	head -n1 | sed 's/.*sport=\([0-9]*\).*/\1/')
+[ -n "$sport" ] || { fail "kill: the media flow is in conntrack"; ip netns exec "$LAB_RT" conntrack -L >&2; }
+kill -KILL "$LAB_UAC_PID" "$LAB_UAS_PID" 2>/dev/null
+wait_pid_exit 5 "$LAB_UAC_PID" >/dev/null
+wait_pid_exit 5 "$LAB_UAS_PID" >/dev/null
+ip netns exec "$LAB_OUT" "$bin/udpsend" $LAB_CALLER $LAB_SERVER_PUB $LAB_RTP_SERVER 5 10 "${sport:-$LAB_RTP_CALLER}"
+slowwait 3 rtp_at_least $((LAB_PCAP_PACKETS + 5))
+check_eq "kill: the media flow keeps passing after nfqd died (RTP caller -> server)" \
+	$((LAB_PCAP_PACKETS + 5)) "$(lab_counter "$LAB_IN" rtp_server)"
+# control: media to a port no expectation names is dropped by the firewall
+before=$(nft_counter_packets "$LAB_RT" inet sipnat_example dropped)
+ip netns exec "$LAB_OUT" "$bin/udpsend" $LAB_CALLER $LAB_SERVER_PUB $((LAB_RTP_SERVER + 10)) 5 10
+fw_dropped_at_least() { [ "$(nft_counter_packets "$LAB_RT" inet sipnat_example dropped)" -ge "$1" ]; }
+slowwait 3 fw_dropped_at_least $((before + 5))
+check_eq "kill: media to a port without expectation is dropped (firewall counter)" 5 \
+	$(($(nft_counter_packets "$LAB_RT" inet sipnat_example dropped) - before))
+EXP_BASE=$(lab_expectations)
+if expect_nfqd_start; then
+	pass "nfqd restarts after SIGKILL (takes the registered helper over)"
+else
+	fail "nfqd restarts after SIGKILL"
+fi
+call_out "after-restart-ipv4" $LAB_PHONE $LAB_PHONE_PUB $LAB_CALLER
+
+kill -TERM "$LAB_NFQD_PID" 2>/dev/null
+wait_pid_exit 5 "$LAB_NFQD_PID" >/dev/null
+if grep -q "stays registered: the ruleset names it" "$LAB_DIR/nfqd.log"; then
+	pass "nfqd stops cleanly; the helper stays while the ruleset names it"
+else
+	fail "nfqd stop: expected the helper kept for the ruleset; log: $(tail -n 3 "$LAB_DIR/nfqd.log")"
+fi
+
+[ $ret -ne 0 ] && { lab_logs; dump_ruleset "$LAB_RT"; ip netns exec "$LAB_RT" conntrack -L >&2; ip netns exec "$LAB_RT" conntrack -L expect >&2; tail -n 80 "$LAB_DIR/nfqd.log" >&2; }
+exit $ret
