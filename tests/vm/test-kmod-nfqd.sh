@@ -98,8 +98,11 @@ if [ -x "$pat" ]; then
 	wait "$pat_pid"; rc=$?
 	wait "$watch_pid"
 	grep -E '^(PASS|FAIL|SKIP):' "$wfile.out" | sed 's/^/    pat: /'
+	# The eight media checks are "X gets Y's RTP"; other lines mention RTP too.
 	check_eq "masquerade: every RTP check of $pat passes with the module loaded" 8 \
-		"$(grep -c "^PASS: .*RTP" "$wfile.out")"
+		"$(grep -cE "^PASS: .* gets .*RTP" "$wfile.out")"
+	check_eq "masquerade: no RTP check of $pat fails with the module loaded" 0 \
+		"$(grep -cE "^FAIL: .*RTP" "$wfile.out")"
 	[ $rc -ne 0 ] && echo "note: $pat exited $rc in the guest (see its FAIL lines above)"
 	check_ge "masquerade: a flow of the module carried the RTP (most packets seen)" \
 		$LAB_PCAP_PACKETS "$(cat "$wfile")"
