@@ -10,6 +10,7 @@
  * with other data (EBUSY/EEXIST: left by an earlier nfqd whose leases we
  * no longer know) is deleted and added again, one element at a time.
  */
+#include "nlbatch.h"
 #include "pat_nft.h"
 
 #include <errno.h>
@@ -72,47 +73,6 @@ static void lease_elems(struct elem e[2], const struct pat_lease *l, const struc
 	     timeout_ms);
 }
 
-static int read_acks(struct pat_nft *c, uint32_t first, uint32_t last)
-{
-	uint32_t want = last - first + 1, got = 0;
-	int err = 0;
-
-	while (got < want) {
-		ssize_t n = recv(mnl_socket_get_fd(c->nl), c->buf, sizeof(c->buf),
-				 err ? MSG_DONTWAIT : 0);
-		const struct nlmsghdr *nlh;
-		int len;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if ((errno == EAGAIN || errno == EWOULDBLOCK) && err)
-				break;
-			return -1;
-		}
-		len = (int)n;
-		for (nlh = (const struct nlmsghdr *)c->buf; mnl_nlmsg_ok(nlh, len);
-		     nlh = mnl_nlmsg_next(nlh, &len)) {
-			const struct nlmsgerr *e;
-
-			if (nlh->nlmsg_type != NLMSG_ERROR ||
-			    (uint32_t)(nlh->nlmsg_seq - first) > last - first ||
-			    nlh->nlmsg_pid != c->portid ||
-			    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
-				continue;
-			e = mnl_nlmsg_get_payload(nlh);
-			got++;
-			if (e->error && !err)
-				err = -e->error;
-		}
-	}
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
 /* One transaction of n element ops (type: all of that type; 0: each its own). */
 static int run(struct pat_nft *c, const struct elem *el, size_t n, uint16_t all)
 {
@@ -160,7 +120,7 @@ static int run(struct pat_nft *c, const struct elem *el, size_t n, uint16_t all)
 	mnl_nlmsg_batch_next(b);
 	if (mnl_socket_sendto(c->nl, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b)) < 0)
 		goto out;
-	ret = n ? read_acks(c, first, last) : 0;
+	ret = n ? nlbatch_read_acks(c->nl, c->portid, c->buf, sizeof(c->buf), first, last) : 0;
 out:
 	mnl_nlmsg_batch_stop(b);
 	return ret;

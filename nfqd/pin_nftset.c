@@ -22,6 +22,7 @@
  * such a transaction took ~16 ms here (an add takes ~10 us), and the
  * daemon calls add() on its packet path.
  */
+#include "nlbatch.h"
 #include "pinhole.h"
 
 #include <errno.h>
@@ -99,55 +100,6 @@ static int valid(const struct pinhole *p)
 	return 0;
 }
 
-/* Reads every reply the kernel queued for the batch whose command
- * messages carry sequence numbers [first, last].  The kernel handles a
- * batch inside sendmsg(), so the replies are all there when it returns.
- * Returns 0, or -1 with errno from the first error. */
-static int read_acks(struct nftset *c, uint32_t first, uint32_t last)
-{
-	uint32_t want = last - first + 1, got = 0;
-	int err = 0;
-
-	while (got < want) {
-		/* After an error, wait for nothing more: an aborted batch may
-		 * ack only its errors.  Otherwise block (SO_RCVTIMEO bounds it). */
-		ssize_t n = recv(mnl_socket_get_fd(c->nl), c->buf, sizeof(c->buf),
-				 err ? MSG_DONTWAIT : 0);
-		const struct nlmsghdr *nlh;
-		int len;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if ((errno == EAGAIN || errno == EWOULDBLOCK) && err)
-				break;
-			return -1;
-		}
-		len = (int)n;
-		for (nlh = (const struct nlmsghdr *)c->buf; mnl_nlmsg_ok(nlh, len);
-		     nlh = mnl_nlmsg_next(nlh, &len)) {
-			const struct nlmsgerr *e;
-
-			/* modular: the sequence number wraps in a long run */
-			if (nlh->nlmsg_type != NLMSG_ERROR ||
-			    (uint32_t)(nlh->nlmsg_seq - first) > last - first ||
-			    nlh->nlmsg_pid != c->portid)
-				continue;
-			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
-				continue;
-			e = mnl_nlmsg_get_payload(nlh);
-			got++;
-			if (e->error && !err)
-				err = -e->error;
-		}
-	}
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
 static int run_batch(struct nftset *c, const struct elem_op *ops, size_t nops)
 {
 	struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(c->buf, sizeof(c->buf));
@@ -197,7 +149,7 @@ static int run_batch(struct nftset *c, const struct elem_op *ops, size_t nops)
 	mnl_nlmsg_batch_next(b);
 	if (mnl_socket_sendto(c->nl, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b)) < 0)
 		goto out;
-	ret = read_acks(c, first, last);
+	ret = nlbatch_read_acks(c->nl, c->portid, c->buf, sizeof(c->buf), first, last);
 out:
 	mnl_nlmsg_batch_stop(b);
 	return ret;
