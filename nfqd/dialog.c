@@ -308,12 +308,18 @@ static void pins_for(struct dialog_table *t, const struct sdp *in, const struct 
 	}
 }
 
-static bool has_pin(const struct pinhole *v, size_t n, const struct pinhole *ph)
+/* The index of ph in v, or -1. */
+static long pin_index(const struct pinhole *v, size_t n, const struct pinhole *ph)
 {
 	for (size_t i = 0; i < n; i++)
 		if (pinhole_equal(&v[i], ph))
-			return true;
-	return false;
+			return (long)i;
+	return -1;
+}
+
+static bool has_pin(const struct pinhole *v, size_t n, const struct pinhole *ph)
+{
+	return pin_index(v, n, ph) >= 0;
 }
 
 /* Moves the dialog's references from what it holds to what its SDP now
@@ -357,9 +363,16 @@ static void dialog_apply(struct emit *e, struct dialog *d, bool refresh, const c
 		if (!has_pin(want.p, want.n, &d->pins[i]))
 			pintable_unref(e->t->pins, &e->pe, &d->pins[i], why);
 	for (size_t i = 0; i < want.n; i++) {
-		if (has_pin(d->pins, d->npins, &want.p[i])) {
+		long j = pin_index(d->pins, d->npins, &want.p[i]);
+
+		if (j >= 0) {
+			const struct sn_endpoint *was = &d->pins[j].pub;
+
 			held[nheld++] = want.p[i];
-			if (refresh)
+			/* A moved public port (medport.c) must reach the
+			 * backend even without a refresh. */
+			if (refresh || was->port != want.p[i].pub.port ||
+			    !sn_addr_equal(&was->addr, &want.p[i].pub.addr))
 				pintable_refresh(e->t->pins, &e->pe, &want.p[i], why);
 		} else if (pintable_ref(e->t->pins, &e->pe, &want.p[i], why)) {
 			held[nheld++] = want.p[i];

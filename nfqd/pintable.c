@@ -198,14 +198,32 @@ void pintable_unref(struct pintable *t, struct pin_emit *e, const struct pinhole
 }
 
 /* Re-emits an open for a pinhole already in the kernel, so its element
- * timeout starts again.  Best effort: skipped when out[] is full. */
+ * timeout starts again.  Best effort: skipped when out[] is full.
+ * A new public endpoint (pub is not part of the identity, but backends
+ * that translate program it: the inside party's media port moved) is a
+ * close of the old one and an open of the new. */
 void pintable_refresh(struct pintable *t, struct pin_emit *e, const struct pinhole *ph,
 		      const char *why)
 {
 	struct pin_node *n = pin_find(t, ph);
+	bool moved;
 
-	if (n && n->in_kernel && !n->queued)
-		emit_one(e, PIN_OPEN, &n->ph, why);
+	if (!n)
+		return;
+	moved = n->ph.pub.port != ph->pub.port || !sn_addr_equal(&n->ph.pub.addr, &ph->pub.addr);
+	if (moved && (!n->in_kernel || n->queued)) {
+		n->ph.pub = ph->pub;	/* its pending open carries the new one */
+		return;
+	}
+	if (!n->in_kernel || n->queued)
+		return;
+	if (moved) {
+		if (e->n + 2 > e->max)
+			return;	/* the next offer tries again */
+		emit_one(e, PIN_CLOSE, &n->ph, why);
+		n->ph.pub = ph->pub;
+	}
+	emit_one(e, PIN_OPEN, &n->ph, why);
 }
 
 

@@ -43,7 +43,8 @@ bool pintable_ref(struct pintable *pt, struct pin_emit *e, const struct pinhole 
 void pintable_unref(struct pintable *pt, struct pin_emit *e, const struct pinhole *ph,
 		    const char *why);
 /* Re-emits an open for a pinhole already open (its timeout restarts);
- * best effort, skipped when out[] is full. */
+ * best effort, skipped when out[] is full.  When ph's pub differs from
+ * the held one: a close of the old and an open with the new pub. */
 void pintable_refresh(struct pintable *pt, struct pin_emit *e, const struct pinhole *ph,
 		      const char *why);
 /* Emits queued intents while out[] has room. */

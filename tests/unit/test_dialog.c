@@ -345,6 +345,52 @@ static void test_reinvite_hold_resume_port(void **state)
 	dialog_table_free(t);
 }
 
+/* A re-offer whose public media port moved (medport.c in helper mode:
+ * same private port, another public one): the inbound pinholes keep
+ * their identity, but the backend must hear of the new public port: a
+ * close with the old one, an open with the new. */
+static size_t with_pub(size_t n, enum pin_op op, uint16_t dport, uint16_t pport)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += out[i].op == op && out[i].ph.dport == dport && out[i].ph.pub.port == pport;
+	return c;
+}
+
+static void test_public_port_moves(void **state)
+{
+	uint64_t now = 0;
+	struct dialog_table *t = basic_call(&now);
+	struct rw_media *x;
+	struct msg m;
+	size_t n;
+
+	(void)state;
+	REQ(&m, "INVITE", 2, "c1", "a", "b");
+	x = media(&m, "10.0.0.5", 4000);
+	ep(&x->rewritten, "203.0.113.5", 40000);
+	feed(t, RW_OUT, &m, now);
+	RSP(&m, 200, "INVITE", 2, "c1", "a", "b");
+	media(&m, "198.51.100.20", 5000);
+	n = feed(t, RW_IN, &m, now);
+	assert_int_equal(with_pub(n, PIN_CLOSE, 4000, 4000), 1);
+	assert_int_equal(with_pub(n, PIN_CLOSE, 4001, 4001), 1);
+	assert_int_equal(with_pub(n, PIN_OPEN, 4000, 40000), 1);
+	assert_int_equal(with_pub(n, PIN_OPEN, 4001, 40001), 1);
+	assert_int_equal(dialog_pinhole_count(t), 4);
+	/* The same again: only refreshes, no close. */
+	REQ(&m, "INVITE", 3, "c1", "a", "b");
+	x = media(&m, "10.0.0.5", 4000);
+	ep(&x->rewritten, "203.0.113.5", 40000);
+	feed(t, RW_OUT, &m, now);
+	RSP(&m, 200, "INVITE", 3, "c1", "a", "b");
+	media(&m, "198.51.100.20", 5000);
+	n = feed(t, RW_IN, &m, now);
+	assert_int_equal(count_op(n, PIN_CLOSE), 0);
+	dialog_table_free(t);
+}
+
 /* Answer in a reliable 183, PRACK, then a 200 without SDP: the 200
  * re-emits the opens (the elements may have idled out while it rang). */
 static void test_confirm_refreshes(void **state)
@@ -992,6 +1038,7 @@ int main(void)
 		cmocka_unit_test_setup(test_late_offer, setup),
 		cmocka_unit_test_setup(test_early_media_prack_fork, setup),
 		cmocka_unit_test_setup(test_reinvite_hold_resume_port, setup),
+		cmocka_unit_test_setup(test_public_port_moves, setup),
 		cmocka_unit_test_setup(test_confirm_refreshes, setup),
 		cmocka_unit_test_setup(test_cancel_and_failure, setup),
 		cmocka_unit_test_setup(test_timeouts, setup),
