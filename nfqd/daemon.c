@@ -31,6 +31,8 @@
 #include "fp_sync.h"
 #include "log.h"
 #include "masq.h"
+#include "medport.h"
+#include "medrw.h"
 #include "pinhole.h"
 #include "pkt.h"
 #include "probe.h"
@@ -46,6 +48,9 @@
  * control socket and timers again. */
 #define BURST 64
 #define TICK_MS 1000
+/* Helper mode: media port leases and refused marks (medport.c); about 8
+ * streams' worth for each of 512 parties. */
+#define MEDPORT_ENTRIES 4096
 
 enum { OPT_KEY = 256, OPT_PROBE = 1000, OPT_CHECK, OPT_HELP, OPT_VERSION, OPT_CONFIG };
 
@@ -78,6 +83,10 @@ struct daemon {
 	 * taken from it for a packet whose host no `map` names. */
 	bool helper;
 	struct natmap ctnm;
+	/* Helper mode: public media ports of the inside parties, so two
+	 * behind one public address never announce the same one. */
+	struct medport *mp;
+	struct ratelimit rl_busy;
 };
 
 static volatile sig_atomic_t got_stop, got_hup;
@@ -202,6 +211,30 @@ static void fastpath_open(struct daemon *d)
 	d->st.fps = d->fps;
 }
 
+/* Helper mode's media port allocator: moved ports come from pat-ports,
+ * leases live pat-timeout from their last use, a refused port stays taken
+ * as long as the expectation that holds it may live. */
+static int medport_open(struct daemon *d, char *err, size_t errlen)
+{
+	struct medport_conf mc = { .ttl_s = d->conf.pat_timeout_s, .busy_s = CTH_TIMEOUT_S,
+				   .max = MEDPORT_ENTRIES };
+
+	if (conf_pat_ports(d->conf.pat_ports, &mc.lo, &mc.hi)) {
+		snprintf(err, errlen, "pat-ports: bad range '%s'", d->conf.pat_ports);
+		return -1;
+	}
+	if (getrandom(mc.hash_key, sizeof(mc.hash_key), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(mc.hash_key))
+		log_warn("media ports: getrandom: %s; hash key not random", strerror(errno));
+	d->mp = medport_new(&mc);
+	if (!d->mp) {
+		snprintf(err, errlen, "media ports: out of memory");
+		return -1;
+	}
+	d->rl_busy = (struct ratelimit)RATELIMIT_INIT;
+	return 0;
+}
+
 /* media-backend expect: registers the conntrack helper and opens the
  * expectation backend.  0, or -1 with the reason in err (nothing left
  * registered). */
@@ -221,8 +254,11 @@ static int media_open_expect(struct daemon *d, const struct dialog_limits *lim, 
 	d->pin = &pin_expect_ops;
 	d->helper = true;
 	d->dt = dialog_table_new(lim);
-	if (!d->dt) {
-		snprintf(err, errlen, "dialog table: out of memory");
+	if (!d->dt || medport_open(d, err, errlen)) {
+		if (!d->dt)
+			snprintf(err, errlen, "dialog table: out of memory");
+		dialog_table_free(d->dt);
+		d->dt = NULL;
 		d->pin->close(d->pin_ctx);
 		d->pin = NULL;
 		d->helper = false;
@@ -248,12 +284,39 @@ static void helper_close(struct daemon *d)
 		log_warn("conntrack helper %s: unregister: %s", CTHELPER_NAME, strerror(errno));
 }
 
+/* Public media ports the kernel refused (EBUSY: another owner's
+ * expectation): taken for a while, so the stream's next offer moves. */
+static void media_refused(struct daemon *d, uint64_t now)
+{
+	struct pinhole r[16];
+	size_t n;
+
+	if (!d->mp || !d->pin->take_refused)
+		return;
+	while ((n = d->pin->take_refused(d->pin_ctx, r, 16)) > 0)
+		for (size_t i = 0; i < n; i++) {
+			char a[SN_ADDRSTRLEN];
+
+			if (!medport_refused(d->mp, &r[i].pub.addr, r[i].pub.port, r[i].l4proto,
+					     now))
+				continue;	/* logged when it was marked */
+			sn_addr_format(&r[i].pub.addr, a, sizeof(a));
+			log_rl(&d->rl_busy, LOG_L_WARN,
+			       "media port %s:%u/%u is held by another expectation (EBUSY); "
+			       "the stream moves to another port at its next offer", a,
+			       r[i].pub.port, r[i].l4proto);
+		}
+}
+
 /* Deferred backend work, once the verdicts it waited for are sent. */
 static void media_commit(struct daemon *d)
 {
-	if (d->pin && d->pin->commit)
+	if (d->pin && d->pin->commit) {
 		d->st.pin_failed += (uint64_t)d->pin->commit(d->pin_ctx);
+		media_refused(d, now_ms());
+	}
 }
+
 
 /* Helper mode: direction, endpoints and map from the packet's conntrack.
  * Returns the map to rewrite with, or NULL (no conntrack or no NAT in it:
@@ -377,6 +440,8 @@ static void media_close(struct daemon *d, bool flush)
 		dialog_table_free(d->dt);
 		d->dt = NULL;
 	}
+	medport_free(d->mp);
+	d->mp = NULL;
 }
 
 /* Hands n intents to the backend; expiry says they came from timeouts. */
@@ -427,6 +492,8 @@ static void media_expire(struct daemon *d, uint64_t now)
 		if (n < DIALOG_INTENTS_MIN)
 			break;
 	}
+	if (d->mp)
+		medport_expire(d->mp, now, MEDPORT_ENTRIES);
 }
 
 static void media_gauges(struct daemon *d)
@@ -516,6 +583,8 @@ static void on_packet(void *ctx, const uint8_t *data, size_t len, struct queue_v
 	memset(&res, 0, sizeof(res));
 	if (md != MASQ_NONE)
 		masq_rewrite(d->masq, &d->rw, &in, &d->arena, &res, now_ms());
+	else if (d->mp && rw.map == &d->ctnm)
+		medrw_rewrite(d->mp, &d->ctnm.e[0], &rw, &in, &d->arena, &res, now_ms());
 	else
 		rw_rewrite(&rw, &in, &d->arena, &res);
 	switch (res.status) {
@@ -795,6 +864,10 @@ static int run(struct daemon *d)
 			d->st.masq_leased = ms.leased;
 			d->st.masq_lease_failed = ms.lease_failed;
 			d->st.masq_kernel_failed = ms.kernel_failed;
+		}
+		if (d->mp) {
+			d->st.have_medport = true;
+			medport_get_stats(d->mp, &d->st.medport);
 		}
 		d->st.enobufs = d->q.enobufs;
 		d->st.verdict_errors = d->q.verdict_errors;

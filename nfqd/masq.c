@@ -97,15 +97,6 @@ static struct natmap_entry *pm_build(struct masq *m, const struct sn_endpoint *p
 	return e;
 }
 
-static void add_pair(struct natmap_entry *e, uint16_t priv, uint16_t pub)
-{
-	for (unsigned i = 0; i < e->n_media_pairs; i++)
-		if (e->media_pairs[i].priv == priv)
-			return;
-	if (e->n_media_pairs < NATMAP_PAIRS_MAX)
-		e->media_pairs[e->n_media_pairs++] = (struct natmap_port_pair){ priv, pub };
-}
-
 /* The kernel elements of a lease: added when new, renewed once half the
  * lease lifetime has passed since the last time, else left alone (no
  * syscall per message).  They live 1.5 lifetimes, so they outlast the
@@ -153,15 +144,15 @@ static void lease_media(struct masq *m, struct natmap_entry *e, const struct rw_
 			continue;
 		}
 		m->st.leased += isnew;
-		add_pair(e, k.port, p);
-		add_pair(e, (uint16_t)(k.port + 1), (uint16_t)(p + 1));
+		natmap_entry_add_pair(e, k.port, p);
+		natmap_entry_add_pair(e, (uint16_t)(k.port + 1), (uint16_t)(p + 1));
 		lease_put(m, &k, p, pub, now_ms);
 		k.port++;
 		lease_put(m, &k, (uint16_t)(p + 1), pub, now_ms);
 		if (md->rtcp_orig && md->rtcp_orig != md->orig.port + 1) {
 			k.port = md->rtcp_orig;
 			if ((p = pat_get(m->pat, &k, now_ms, &isnew))) {
-				add_pair(e, k.port, p);
+				natmap_entry_add_pair(e, k.port, p);
 				lease_put(m, &k, p, pub, now_ms);
 			}
 		}
@@ -207,7 +198,7 @@ void masq_rewrite(struct masq *m, const struct rw_config *cfg, const struct rw_i
 
 		for (size_t i = 0; i < n; i++)
 			if (l[i].key.port != sig.port)
-				add_pair(e, l[i].key.port, l[i].pub_port);
+				natmap_entry_add_pair(e, l[i].key.port, l[i].pub_port);
 		rw_rewrite(&c2, in, a, res);
 	}
 	/* Before the verdict: the packet's own NAT (postrouting) and media

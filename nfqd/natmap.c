@@ -268,8 +268,18 @@ int natmap_add_media_pair(struct natmap *m, const char *spec, char *err, size_t 
 	e = find_priv(m, &priv.addr);
 	if (!e || !sn_addr_equal(&e->pub, &pub.addr))
 		return fail(err, errlen, "addresses are not a map entry (give the map first)", spec);
-	if (e->n_media_pairs == NATMAP_PAIRS_MAX)
+	if (!natmap_entry_add_pair(e, priv.port, pub.port))
 		return fail(err, errlen, "too many media pairs for this entry", spec);
-	e->media_pairs[e->n_media_pairs++] = (struct natmap_port_pair){ priv.port, pub.port };
 	return 0;
+}
+
+bool natmap_entry_add_pair(struct natmap_entry *e, uint16_t priv, uint16_t pub)
+{
+	for (unsigned i = 0; i < e->n_media_pairs; i++)
+		if (e->media_pairs[i].priv == priv)
+			return true;
+	if (e->n_media_pairs == NATMAP_PAIRS_MAX)
+		return false;
+	e->media_pairs[e->n_media_pairs++] = (struct natmap_port_pair){ priv, pub };
+	return true;
 }

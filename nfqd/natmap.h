@@ -65,6 +65,9 @@ int natmap_add_media_ports(struct natmap *m, const char *spec, char *err, size_t
 /* "PRIV:PORT=PUB:PORT": one media port pair for a mapped address, as
  * masquerade leases them per message (for `nfqd rewrite` and tests). */
 int natmap_add_media_pair(struct natmap *m, const char *spec, char *err, size_t errlen);
+/* Adds the pair priv <-> pub to e unless priv has one already.  false
+ * when e has no room left (NATMAP_PAIRS_MAX). */
+bool natmap_entry_add_pair(struct natmap_entry *e, uint16_t priv, uint16_t pub);
 /* "NET/PLEN=PUB" (IPv4): masquerade that network behind PUB. */
 int natmap_add_masquerade(struct natmap *m, const char *spec, char *err, size_t errlen);
 /* The masquerade rule whose network holds a, or NULL. */

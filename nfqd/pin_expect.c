@@ -28,6 +28,11 @@
  * commit(), called after the burst's verdicts went out, sends them.
  * Refresh: a second add of the same tuple updates its timeout.  Delete of
  * an expectation already used by its media (or expired): ENOENT, fine.
+ * Clash: the same tuple under another master (a second inside host behind
+ * the same public address announcing the same port, or an expectation
+ * left by an earlier nfqd) is EBUSY; such adds are kept for
+ * take_refused(), so the daemon moves the stream to another public port
+ * (medport.c) and logs it there, once per port.
  */
 #include "pinhole.h"
 
@@ -50,6 +55,7 @@
 #include "log.h"
 
 #define PENDING_MAX 256
+#define REFUSED_MAX 32
 #define NL_BUF 8192
 
 enum op_kind { OP_ADD, OP_DEL };
@@ -69,6 +75,8 @@ struct expect {
 	struct ct_master master;
 	struct op pending[PENDING_MAX];
 	size_t npending;
+	struct pinhole refused[REFUSED_MAX];	/* EBUSY adds, for take_refused() */
+	size_t nrefused;
 	char buf[NL_BUF], rbuf[NL_BUF];
 };
 
@@ -276,7 +284,11 @@ static int expect_commit(void *ctx)
 		const struct op *o = &e->pending[i];
 		int r = o->kind == OP_ADD ? do_add(e, o) : do_del(e, &o->ph);
 
-		if (r) {
+		if (r && errno == EBUSY && o->kind == OP_ADD && o->ph.pub.addr.family) {
+			failed++;
+			if (e->nrefused < REFUSED_MAX)
+				e->refused[e->nrefused++] = o->ph;
+		} else if (r) {
 			char src[SN_ADDRSTRLEN], dst[SN_ADDRSTRLEN];
 
 			failed++;
@@ -289,6 +301,17 @@ static int expect_commit(void *ctx)
 	}
 	e->npending = 0;
 	return failed;
+}
+
+static size_t expect_take_refused(void *ctx, struct pinhole *out, size_t max)
+{
+	struct expect *e = ctx;
+	size_t n = e->nrefused < max ? e->nrefused : max;
+
+	memcpy(out, e->refused, n * sizeof(*out));
+	memmove(e->refused, e->refused + n, (e->nrefused - n) * sizeof(*out));
+	e->nrefused -= n;
+	return n;
 }
 
 /* Every expectation of helper "sipnat" (master flows of our helper). */
@@ -330,4 +353,5 @@ const struct pinhole_ops pin_expect_ops = {
 	.close = expect_close,
 	.set_master = expect_set_master,
 	.commit = expect_commit,
+	.take_refused = expect_take_refused,
 };

@@ -62,6 +62,11 @@ struct pinhole_ops {
 	 * returns how many operations failed. */
 	void (*set_master)(void *ctx, const struct ct_master *m);
 	int (*commit)(void *ctx);
+	/* Optional: the pinholes towards the inside party whose public port
+	 * the kernel refused since the last call because someone else holds
+	 * it (an expectation's EBUSY), at most max; returns how many.  The
+	 * caller moves those streams to other ports (medport.c). */
+	size_t (*take_refused)(void *ctx, struct pinhole *out, size_t max);
 };
 
 /* The nft set backend (pin_nftset.c): elements of the sets media4/media6

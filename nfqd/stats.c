@@ -144,6 +144,13 @@ size_t stats_format(const struct stats *s, uint64_t now, bool json, char *buf, s
 		num(&o, "masquerade-lease-failed", s->masq_lease_failed);
 		num(&o, "masquerade-kernel-failed", s->masq_kernel_failed);
 	}
+	if (s->have_medport) {
+		num(&o, "media-ports-active", s->medport.active);
+		num(&o, "media-ports-moved", s->medport.moved);
+		num(&o, "media-ports-failed", s->medport.failed);
+		num(&o, "media-ports-refused", s->medport.refused);
+		num(&o, "media-ports-refused-active", s->medport.busy);
+	}
 	if (s->fps) {
 		struct fp_sync_stats fs;
 

@@ -14,6 +14,7 @@
 
 #include "dialog.h"
 #include "fp_sync.h"
+#include "medport.h"
 #include "pkt.h"
 #include "rewrite.h"
 
@@ -51,6 +52,9 @@ struct stats {
 	/* masq.c, when masquerade is configured (have_masq) */
 	bool have_masq;
 	uint64_t masq_leases_active, masq_leased, masq_lease_failed, masq_kernel_failed;
+	/* medport.c, in conntrack helper mode (have_medport) */
+	bool have_medport;
+	struct medport_stats medport;
 };
 
 const char *stats_skip_name(enum stats_skip s);
