@@ -452,6 +452,13 @@ lab_logs()
 		echo "---- $f" >&2
 		tail -n 30 "$f" >&2
 	done
+	# Packets conntrack itself dropped (insert_failed: two new entries for
+	# one flow, the later one lost) pass every nft counter of the forward
+	# hook: the sum over CPUs tells such a loss from a firewall drop.
+	[ -n "${LAB_RT:-}" ] && ip netns exec "$LAB_RT" conntrack -S 2>/dev/null |
+		awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2] } }
+		END { printf "---- router conntrack -S: drop=%d insert_failed=%d clash_resolve=%d invalid=%d\n",
+			s["drop"], s["insert_failed"], s["clash_resolve"], s["invalid"] }' >&2
 }
 
 # Direct use: build a lab and leave it up, or remove one.
