@@ -255,8 +255,14 @@ lab_pinholes_closed() { [ "$(lab_pinholes)" -eq 0 ]; }
 # there is none.
 lab_private_leaks()
 {
-	tshark -n -r "$LAB_DIR/$1.pcap" -Y "sip${2:+ && ($2)}" -V 2>/dev/null |
-		grep -E "(^|[^0-9.])(${LAB_SERVER//./\\.}|${LAB_PHONE//./\\.})([^0-9]|\$)|fd00::" |
+	tshark -n -r "$LAB_DIR/$1.pcap" -Y "sip${2:+ && ($2)}" -V 2>/dev/null | lab_leak_lines
+}
+
+# lab_leak_lines: the lines of decoded (tshark -V) text on stdin that name a
+# mapped private address, as lab_private_leaks prints them.
+lab_leak_lines()
+{
+	grep -E "(^|[^0-9.])(${LAB_SERVER//./\\.}|${LAB_PHONE//./\\.})([^0-9]|\$)|fd00::" |
 		sed 's/^ *//' | sort -u | head -n 5 | tr '\n' ';'
 }
 
@@ -384,6 +390,31 @@ lab_capture_sync()
 	LAB_PROBE_SIZE=$((LAB_PROBE_SIZE + 1))
 	slowwait "$LAB_CAPTURE_WAIT" lab_capture_probe "$LAB_DIR/$1.pcap" "$probe_ns" \
 		"$probe_dst" $LAB_PROBE_SIZE
+}
+
+# lab_capture_decode NAME FILTER: the SIP messages of a capture that match the
+# tshark display FILTER, decoded (tshark -V), once every packet sent before
+# the call is in the file.  One tshark run does both (under TCG each takes
+# seconds): a fresh probe (as lab_capture_sync) is decoded with the messages
+# and tried again until it shows, at most LAB_CAPTURE_WAIT seconds; then the
+# last decode is printed anyway.
+lab_capture_decode()
+{
+	local v=LAB_CAP_${1//[^a-zA-Z0-9_]/_} pid probe_ns probe_dst out end
+	local f=$LAB_DIR/$1.pcap
+	[ -n "${!v:-}" ] || { tshark -n -r "$f" -Y "sip && ($2)" -V 2>/dev/null; return; }
+	read -r pid probe_ns probe_dst <<<"${!v}"
+	LAB_PROBE_SIZE=$((LAB_PROBE_SIZE + 1))
+	end=$(($(date +%s) + LAB_CAPTURE_WAIT))
+	while :; do
+		ip netns exec "$probe_ns" ping -q -c1 -W1 -s "$LAB_PROBE_SIZE" "$probe_dst" >/dev/null 2>&1
+		out=$(tshark -n -r "$f" -V \
+			-Y "(sip && ($2)) || (icmp.type == 8 && frame.len == $((LAB_PROBE_SIZE + 42)))" 2>/dev/null)
+		grep -q "Type: 8 (Echo (ping) request)" <<<"$out" && break
+		[ "$(date +%s)" -lt "$end" ] || break
+		sleep 0.1
+	done
+	printf '%s\n' "$out"
 }
 
 # lab_capture_stop NAME: stops a capture once a last probe is in the file
