@@ -41,13 +41,22 @@ run_unit() {
 	done
 }
 
+# A script's time: SIPNAT_TEST_TIMEOUT, else its own "# timeout=SECONDS" line
+# (a script that bounds itself says how long, so its FAIL lines come before
+# this kill), else 900 s.
+script_timeout() {
+	local n
+	n=$(grep -m1 -o '^# timeout=[0-9][0-9]*$' "$1" | cut -d= -f2)
+	echo "${SIPNAT_TEST_TIMEOUT:-${n:-900}}"
+}
+
 run_scripts() { # layer
 	local t name rc
 	for t in tests/"$1"/test-*.sh; do
 		[ -x "$t" ] || continue
 		name=$1/$(basename "$t" .sh)
 		echo "---- $name" >&2
-		timeout "${SIPNAT_TEST_TIMEOUT:-900}" "$t" >"$logdir/${name//\//_}.log" 2>&1
+		timeout "$(script_timeout "$t")" "$t" >"$logdir/${name//\//_}.log" 2>&1
 		rc=$?
 		grep -E '^(PASS|FAIL|SKIP|XFAIL):' "$logdir/${name//\//_}.log" | sed 's/^/    /' >&2
 		[ $rc -ne 0 ] && [ $rc -ne 4 ] && tail -40 "$logdir/${name//\//_}.log" >&2
