@@ -392,29 +392,34 @@ lab_capture_sync()
 		"$probe_dst" $LAB_PROBE_SIZE
 }
 
-# lab_capture_decode NAME FILTER: the SIP messages of a capture that match the
-# tshark display FILTER, decoded (tshark -V), once every packet sent before
-# the call is in the file.  One tshark run does both (under TCG each takes
-# seconds): a fresh probe (as lab_capture_sync) is decoded with the messages
-# and tried again until it shows, at most LAB_CAPTURE_WAIT seconds; then the
-# last decode is printed anyway.
+# lab_capture_decode NAME FILTER VAR: sets VAR to the SIP messages of a capture
+# that match the tshark display FILTER, decoded (tshark -V), once every packet
+# sent before the call is in the file.  One tshark run does both (under TCG
+# each takes seconds): a fresh probe (as lab_capture_sync) is decoded with the
+# messages and tried again until it shows, at most LAB_CAPTURE_WAIT seconds;
+# then VAR gets the last decode anyway.  Not in a $(...) subshell: the probe
+# size must count up for the next call.
 lab_capture_decode()
 {
-	local v=LAB_CAP_${1//[^a-zA-Z0-9_]/_} pid probe_ns probe_dst out end
-	local f=$LAB_DIR/$1.pcap
-	[ -n "${!v:-}" ] || { tshark -n -r "$f" -Y "sip && ($2)" -V 2>/dev/null; return; }
-	read -r pid probe_ns probe_dst <<<"${!v}"
+	# Locals start with _: VAR is set by name and must not be one of them.
+	local _v=LAB_CAP_${1//[^a-zA-Z0-9_]/_} _pid _ns _dst _dec _end _f=$LAB_DIR/$1.pcap
+	if [ -z "${!_v:-}" ]; then
+		_dec=$(tshark -n -r "$_f" -Y "sip && ($2)" -V 2>/dev/null)
+		printf -v "$3" '%s' "$_dec"
+		return
+	fi
+	read -r _pid _ns _dst <<<"${!_v}"
 	LAB_PROBE_SIZE=$((LAB_PROBE_SIZE + 1))
-	end=$(($(date +%s) + LAB_CAPTURE_WAIT))
+	_end=$(($(date +%s) + LAB_CAPTURE_WAIT))
 	while :; do
-		ip netns exec "$probe_ns" ping -q -c1 -W1 -s "$LAB_PROBE_SIZE" "$probe_dst" >/dev/null 2>&1
-		out=$(tshark -n -r "$f" -V \
+		ip netns exec "$_ns" ping -q -c1 -W1 -s "$LAB_PROBE_SIZE" "$_dst" >/dev/null 2>&1
+		_dec=$(tshark -n -r "$_f" -V \
 			-Y "(sip && ($2)) || (icmp.type == 8 && frame.len == $((LAB_PROBE_SIZE + 42)))" 2>/dev/null)
-		grep -q "Type: 8 (Echo (ping) request)" <<<"$out" && break
-		[ "$(date +%s)" -lt "$end" ] || break
+		grep -q "Type: 8 (Echo (ping) request)" <<<"$_dec" && break
+		[ "$(date +%s)" -lt "$_end" ] || break
 		sleep 0.1
 	done
-	printf '%s\n' "$out"
+	printf -v "$3" '%s' "$_dec"
 }
 
 # lab_capture_stop NAME: stops a capture once a last probe is in the file

@@ -86,7 +86,7 @@ call_no_leak()
 {
 	local n out f="sip.Call-ID contains \"@$1-\""
 	# One decode for both checks: tshark takes seconds in the QEMU guest.
-	out=$(lab_capture_decode calls "$f")
+	lab_capture_decode calls "$f" out
 	n=$(lab_leak_lines <<<"$out")
 	if [ -z "$n" ]; then
 		pass "$1: no private address in SIP/SDP on the outside link"
