@@ -33,6 +33,7 @@
 #include "masq.h"
 #include "medport.h"
 #include "medrw.h"
+#include "pat_nft.h"
 #include "pinhole.h"
 #include "pkt.h"
 #include "probe.h"
@@ -87,6 +88,12 @@ struct daemon {
 	 * behind one public address never announce the same one. */
 	struct medport *mp;
 	struct ratelimit rl_busy;
+	/* ... and the maps that make the kernel's NAT use moved ports
+	 * (sipnat-helper.nft pat_snat4/pat_dnat4): opened at the first moved
+	 * port, since the ruleset is loaded after nfqd registered the helper. */
+	struct pat_nft *mpnft;
+	uint64_t mpnft_tried;
+	uint64_t mpnft_failed;
 };
 
 static volatile sig_atomic_t got_stop, got_hup;
@@ -308,6 +315,42 @@ static void media_refused(struct daemon *d, uint64_t now)
 		}
 }
 
+/* The party's moved media ports (e's pairs after an outbound message) as
+ * pat_snat4/pat_dnat4 elements, before the verdict: its own media must
+ * leave from the moved port, or the peer's media to that port clashes
+ * with it in conntrack.  Renewed with every offer; they outlive the lease
+ * by half (pat-timeout).  IPv4 UDP only, like the maps. */
+static void moved_to_kernel(struct daemon *d, const struct natmap_entry *e, uint64_t now)
+{
+	char err[256];
+	uint32_t ttl = d->conf.pat_timeout_s;
+
+	if (e->n_media_pairs == 0 || e->pub.family != AF_INET)
+		return;
+	if (!d->mpnft) {
+		if (d->mpnft_tried && now - d->mpnft_tried < 10 * TICK_MS)
+			return;
+		d->mpnft_tried = now;
+		if (pat_nft_open(&d->mpnft, d->conf.table, err, sizeof(err))) {
+			d->mpnft_failed++;
+			log_rl(&d->rl_busy, LOG_L_WARN, "moved media ports: %s; media of a "
+			       "moved stream sent first by the inside host may be lost", err);
+			return;
+		}
+	}
+	for (unsigned i = 0; i < e->n_media_pairs; i++) {
+		struct pat_lease l = { { e->priv, e->media_pairs[i].priv, IPPROTO_UDP },
+				       e->media_pairs[i].pub, 0 };
+
+		pat_nft_put(d->mpnft, &l, &e->pub, ttl + ttl / 2, true);
+	}
+	if (pat_nft_commit(d->mpnft)) {
+		d->mpnft_failed++;
+		log_rl(&d->rl_busy, LOG_L_WARN, "moved media ports: nft map elements: %s",
+		       strerror(errno));
+	}
+}
+
 /* Deferred backend work, once the verdicts it waited for are sent. */
 static void media_commit(struct daemon *d)
 {
@@ -442,6 +485,8 @@ static void media_close(struct daemon *d, bool flush)
 	}
 	medport_free(d->mp);
 	d->mp = NULL;
+	pat_nft_close(d->mpnft);
+	d->mpnft = NULL;
 }
 
 /* Hands n intents to the backend; expiry says they came from timeouts. */
@@ -581,12 +626,15 @@ static void on_packet(void *ctx, const uint8_t *data, size_t len, struct queue_v
 	else
 		d->st.in++;
 	memset(&res, 0, sizeof(res));
-	if (md != MASQ_NONE)
+	if (md != MASQ_NONE) {
 		masq_rewrite(d->masq, &d->rw, &in, &d->arena, &res, now_ms());
-	else if (d->mp && rw.map == &d->ctnm)
+	} else if (d->mp && rw.map == &d->ctnm) {
 		medrw_rewrite(d->mp, &d->ctnm.e[0], &rw, &in, &d->arena, &res, now_ms());
-	else
+		if (in.dir == RW_OUT)
+			moved_to_kernel(d, &d->ctnm.e[0], now_ms());
+	} else {
 		rw_rewrite(&rw, &in, &d->arena, &res);
+	}
 	switch (res.status) {
 	case RW_UNCHANGED:
 		d->st.unchanged++;
@@ -868,6 +916,7 @@ static int run(struct daemon *d)
 		if (d->mp) {
 			d->st.have_medport = true;
 			medport_get_stats(d->mp, &d->st.medport);
+			d->st.medport_kernel_failed = d->mpnft_failed;
 		}
 		d->st.enobufs = d->q.enobufs;
 		d->st.verdict_errors = d->q.verdict_errors;

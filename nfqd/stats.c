@@ -150,6 +150,7 @@ size_t stats_format(const struct stats *s, uint64_t now, bool json, char *buf, s
 		num(&o, "media-ports-failed", s->medport.failed);
 		num(&o, "media-ports-refused", s->medport.refused);
 		num(&o, "media-ports-refused-active", s->medport.busy);
+		num(&o, "media-ports-kernel-failed", s->medport_kernel_failed);
 	}
 	if (s->fps) {
 		struct fp_sync_stats fs;

@@ -55,6 +55,7 @@ struct stats {
 	/* medport.c, in conntrack helper mode (have_medport) */
 	bool have_medport;
 	struct medport_stats medport;
+	uint64_t medport_kernel_failed;	/* pat_snat4/pat_dnat4 elements not written */
 };
 
 const char *stats_skip_name(enum stats_skip s);
