@@ -351,21 +351,24 @@ lab_kamailio()
 	wait_udp_listen "$ns" "$addr" 5060
 }
 
-# lab_capture_start NS IFACE NAME [PROBE_NS PROBE_DST]: tshark on IFACE
-# into $LAB_DIR/NAME.pcap (at most LAB_CAPTURE_MAX, 600 s).  tshark needs a moment before it
-# really captures, so this returns only once a probe ping from PROBE_NS to
-# PROBE_DST (default: the router to the caller) shows up in the file.
-# tshark starts in about 1 s on the host but needs 7-11 s in the QEMU TCG
-# guest, hence the generous bound (LAB_CAPTURE_WAIT seconds, per step).
+# lab_capture_start NS IFACE NAME [PROBE_NS PROBE_DST]: dumpcap on IFACE
+# into $LAB_DIR/NAME.pcap (at most LAB_CAPTURE_MAX, 600 s).  The capture needs
+# a moment before it really captures, so this returns only once a probe ping
+# from PROBE_NS to PROBE_DST (default: the router to the caller) shows up in
+# the file (bounded by LAB_CAPTURE_WAIT seconds, per step).  dumpcap, not
+# `tshark -i`: tshark first runs each of Wireshark's extcap programs
+# (androiddump, sshdump, ... 15 execs), which took 7-11 s in the QEMU TCG
+# guest and, on a loaded machine, more than the 60 s bound; dumpcap writes the
+# same file (tshark -w runs it too) and starts at once.
 LAB_CAPTURE_WAIT=${LAB_CAPTURE_WAIT:-60}
 lab_capture_start()
 {
 	local ns=$1 ifc=$2 name=$3 probe_ns=${4:-$LAB_RT} probe_dst=${5:-$LAB_CALLER}
 	local f=$LAB_DIR/$name.pcap v=LAB_CAP_${name//[^a-zA-Z0-9_]/_}
-	ip netns exec "$ns" tshark -q -n -i "$ifc" -a duration:"${LAB_CAPTURE_MAX:-600}" -w "$f" \
-		>"$LAB_DIR/$name.tshark.log" 2>&1 &
+	ip netns exec "$ns" dumpcap -q -i "$ifc" -a duration:"${LAB_CAPTURE_MAX:-600}" -w "$f" \
+		>"$LAB_DIR/$name.capture.log" 2>&1 &
 	printf -v "$v" '%s' "$! $probe_ns $probe_dst"
-	slowwait "$LAB_CAPTURE_WAIT" grep -q "Capturing on" "$LAB_DIR/$name.tshark.log" || return 1
+	slowwait "$LAB_CAPTURE_WAIT" grep -q "Capturing on" "$LAB_DIR/$name.capture.log" || return 1
 	slowwait "$LAB_CAPTURE_WAIT" lab_capture_probe "$f" "$probe_ns" "$probe_dst" 56
 }
 

@@ -69,8 +69,8 @@ call_pinholes_after()
 		$((2 * LAB_PCAP_PACKETS)) $(($(lab_media_pass) - CALL_MEDIA_PASS))
 }
 
-# One capture on the outside link serves every call of a test (tshark is
-# slow to start, 7-11 s in the QEMU guest); a call's messages are told
+# One capture on the outside link serves every call of a test (reading it
+# with tshark takes seconds in the QEMU guest); a call's messages are told
 # apart by their Call-ID, which lab_sipp makes "N-PID@NAME.lab" from the
 # peer's name, and every peer of call WHAT is named WHAT-something.
 call_capture()
