@@ -69,7 +69,7 @@ out:
 	return rc;
 }
 
-static int send_helper(uint8_t cmd, uint16_t l3, uint16_t qnum)
+static int send_helper(const char *name, uint8_t cmd, uint16_t l3, uint16_t qnum)
 {
 	char buf[4096];
 	struct nfct_helper *h = nfct_helper_alloc();
@@ -81,13 +81,16 @@ static int send_helper(uint8_t cmd, uint16_t l3, uint16_t qnum)
 		errno = ENOMEM;
 		return -1;
 	}
-	nfct_helper_attr_set_str(h, NFCTH_ATTR_NAME, CTHELPER_NAME);
+	nfct_helper_attr_set_str(h, NFCTH_ATTR_NAME, name);
 	nfct_helper_attr_set_u16(h, NFCTH_ATTR_PROTO_L3NUM, l3);
 	nfct_helper_attr_set_u8(h, NFCTH_ATTR_PROTO_L4NUM, IPPROTO_UDP);
 	if (cmd == NFNL_MSG_CTHELPER_NEW) {
 		nfct_helper_attr_set_u32(h, NFCTH_ATTR_QUEUE_NUM, qnum);
 		nfct_helper_attr_set_u32(h, NFCTH_ATTR_PRIV_DATA_LEN, 0);
-		nfct_helper_attr_set_u32(h, NFCTH_ATTR_STATUS, NFCT_HELPER_STATUS_ENABLED);
+		/* The media helper disabled: its hook accepts, never queues. */
+		nfct_helper_attr_set_u32(h, NFCTH_ATTR_STATUS,
+					 strcmp(name, CTHELPER_NAME) == 0 ?
+					 NFCT_HELPER_STATUS_ENABLED : NFCT_HELPER_STATUS_DISABLED);
 		for (int i = 0; i < CTH_CLASS__COUNT; i++) {
 			p[i] = nfct_helper_policy_alloc();
 			if (!p[i]) {
@@ -121,8 +124,10 @@ out:
 
 int cthelper_register(uint16_t qnum, char *err, size_t errlen)
 {
-	if (send_helper(NFNL_MSG_CTHELPER_NEW, AF_INET, qnum) ||
-	    send_helper(NFNL_MSG_CTHELPER_NEW, AF_INET6, qnum)) {
+	if (send_helper(CTHELPER_NAME, NFNL_MSG_CTHELPER_NEW, AF_INET, qnum) ||
+	    send_helper(CTHELPER_NAME, NFNL_MSG_CTHELPER_NEW, AF_INET6, qnum) ||
+	    send_helper(CTHELPER_MEDIA_NAME, NFNL_MSG_CTHELPER_NEW, AF_INET, qnum) ||
+	    send_helper(CTHELPER_MEDIA_NAME, NFNL_MSG_CTHELPER_NEW, AF_INET6, qnum)) {
 		int e = errno;
 
 		if (err && errlen)
@@ -136,10 +141,10 @@ int cthelper_register(uint16_t qnum, char *err, size_t errlen)
 	return 0;
 }
 
-int cthelper_unregister(void)
+static int unregister_one(const char *name)
 {
-	int r4 = send_helper(NFNL_MSG_CTHELPER_DEL, AF_INET, 0), e4 = errno;
-	int r6 = send_helper(NFNL_MSG_CTHELPER_DEL, AF_INET6, 0);
+	int r4 = send_helper(name, NFNL_MSG_CTHELPER_DEL, AF_INET, 0), e4 = errno;
+	int r6 = send_helper(name, NFNL_MSG_CTHELPER_DEL, AF_INET6, 0);
 
 	if (r4 && e4 != ENOENT) {
 		errno = e4;
@@ -148,4 +153,11 @@ int cthelper_unregister(void)
 	if (r6 && errno != ENOENT)
 		return -1;
 	return 0;
+}
+
+int cthelper_unregister(void)
+{
+	if (unregister_one(CTHELPER_NAME))
+		return -1;
+	return unregister_one(CTHELPER_MEDIA_NAME);
 }

@@ -53,6 +53,7 @@ struct stream {
 	bool usable;		/* port, address and direction allow pinholes */
 	bool rtcp_mux;
 	uint8_t l4proto;
+	uint8_t mclass;		/* enum pin_class, from the m= media type */
 	uint16_t nports;
 	uint16_t rtcp;		/* 0: no separate RTCP port */
 	struct sn_endpoint rtp;	/* in the forward hook's view */
@@ -165,6 +166,14 @@ static void sdp_set(struct sdp **slot, struct sdp *s)
 	*slot = s;
 }
 
+/* audio and video are the calls' bulk; anything else (image for T.38,
+ * application, text, message, types not yet named) is the small class. */
+static uint8_t media_class(const char *type)
+{
+	return strcasecmp(type, "audio") == 0 || strcasecmp(type, "video") == 0 ?
+	       PIN_CLASS_AV : PIN_CLASS_OTHER;
+}
+
 /* A new SDP with one reference, or NULL when out of memory. */
 static struct sdp *sdp_from_result(const struct dialog_table *t, enum side from,
 				   const struct rw_sip *sip)
@@ -182,6 +191,7 @@ static struct sdp *sdp_from_result(const struct dialog_table *t, enum side from,
 		struct sn_endpoint rtcp_ep = { .addr = m->orig.addr, .port = m->rtcp_orig };
 
 		s->l4proto = m->l4proto;
+		s->mclass = media_class(m->type);
 		s->rtp = m->orig;
 		s->nports = m->nports ? m->nports : 1;
 		s->rtcp_mux = m->rtcp_mux;
@@ -230,7 +240,7 @@ struct pinset {
 
 /* pub: family 0, or the public address with pport; sport: 0, or the
  * inside party's own port of the stream (both: see pinhole.h). */
-static void pinset_add(struct dialog_table *t, struct pinset *ps, uint8_t proto,
+static void pinset_add(struct dialog_table *t, struct pinset *ps, uint8_t proto, uint8_t mclass,
 		       const struct sn_addr *src, const struct sn_addr *dst, uint32_t dport,
 		       const struct sn_endpoint *pub, uint32_t pport, uint32_t sport)
 {
@@ -245,6 +255,7 @@ static void pinset_add(struct dialog_table *t, struct pinset *ps, uint8_t proto,
 	}
 	memset(&ph, 0, sizeof(ph));
 	ph.l4proto = proto;
+	ph.mclass = mclass;
 	ph.src = *src;
 	ph.dst = *dst;
 	ph.dport = (uint16_t)dport;
@@ -273,6 +284,10 @@ static void pins_for(struct dialog_table *t, const struct sdp *in, const struct 
 	for (size_t i = 0; i < n; i++) {
 		const struct stream *a = &in->s[i], *b = &outs->s[i];
 		bool mux = a->rtcp_mux && b->rtcp_mux;
+		/* Both ends' m= lines of a pair should name the same type; if
+		 * they do not, the smaller class is the safe one. */
+		uint8_t mc = a->mclass == PIN_CLASS_AV && b->mclass == PIN_CLASS_AV ?
+			     PIN_CLASS_AV : PIN_CLASS_OTHER;
 
 		if (!a->usable || !b->usable || a->l4proto != b->l4proto ||
 		    a->rtp.addr.family != b->rtp.addr.family)
@@ -283,22 +298,22 @@ static void pins_for(struct dialog_table *t, const struct sdp *in, const struct 
 		}
 		for (uint32_t k = 0; k < a->nports || k < b->nports; k++) {
 			if (k < a->nports) {	/* outside -> inside */
-				pinset_add(t, ps, a->l4proto, &b->rtp.addr, &a->rtp.addr,
+				pinset_add(t, ps, a->l4proto, mc, &b->rtp.addr, &a->rtp.addr,
 					   a->rtp.port + 2 * k, &a->pub,
 					   a->pub.port ? a->pub.port + 2 * k : 0, 0);
 				if (!mux && a->rtcp)
-					pinset_add(t, ps, a->l4proto, &b->rtp.addr, &a->rtp.addr,
+					pinset_add(t, ps, a->l4proto, mc, &b->rtp.addr, &a->rtp.addr,
 						   a->rtcp + 2 * k, &a->pub,
 						   a->rtcp_pub ? a->rtcp_pub + 2 * k : 0, 0);
 			}
 			if (k < b->nports) {	/* inside -> outside */
 				bool own = k < a->nports;	/* the inside party's port k */
 
-				pinset_add(t, ps, a->l4proto, &a->rtp.addr, &b->rtp.addr,
+				pinset_add(t, ps, a->l4proto, mc, &a->rtp.addr, &b->rtp.addr,
 					   b->rtp.port + 2 * k, NULL, 0,
 					   own ? a->rtp.port + 2 * k : 0);
 				if (!mux && b->rtcp)
-					pinset_add(t, ps, a->l4proto, &a->rtp.addr, &b->rtp.addr,
+					pinset_add(t, ps, a->l4proto, mc, &a->rtp.addr, &b->rtp.addr,
 						   b->rtcp + 2 * k, NULL, 0,
 						   own && a->rtcp ? a->rtcp + 2 * k : 0);
 			}

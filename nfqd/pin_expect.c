@@ -22,6 +22,12 @@
  * Either makes the media flow RELATED, which a firewall's
  * "ct state established,related accept" lets through.
  *
+ * Class: the pinhole's (CTA_EXPECT_CLASS: 0 audio/video, 1 other media).
+ * Class 1 also names the disabled helper CTHELPER_MEDIA_NAME, without
+ * which older kernels file it under class 0 (cthelper.h).
+ * Where that helper is missing (EOPNOTSUPP: registered by an older nfqd)
+ * the expectation is made in class 0, as before, and stays so.
+ *
  * Deferral: the first packet's conntrack is unconfirmed while it sits in
  * the queue, and ctnetlink answers ENOENT for it as a master.  add/del
  * only record the operation (with the master of the current packet);
@@ -72,6 +78,7 @@ struct expect {
 	uint32_t timeout_s;
 	bool have_master;
 	bool no_sip_fn;		/* nf_nat_sip absent: nat-follow-master */
+	bool no_media_helper;	/* CTHELPER_MEDIA_NAME absent: all class 0 */
 	struct ct_master master;
 	struct op pending[PENDING_MAX];
 	size_t npending;
@@ -164,7 +171,12 @@ static int send_add(struct expect *e, const struct op *o, const char *fn)
 	put_tuple(nlh, CTA_EXPECT_TUPLE, &p->src, 0, &dst, dport, p->l4proto);
 	put_tuple(nlh, CTA_EXPECT_MASK, &ones, 0, &ones, 0xffff, p->l4proto);
 	mnl_attr_put_u32(nlh, CTA_EXPECT_TIMEOUT, htonl(e->timeout_s));
-	mnl_attr_put_u32(nlh, CTA_EXPECT_CLASS, htonl(CTH_CLASS_AV));
+	if (p->mclass == PIN_CLASS_OTHER && !e->no_media_helper) {
+		mnl_attr_put_u32(nlh, CTA_EXPECT_CLASS, htonl(CTH_CLASS_OTHER));
+		mnl_attr_put_strz(nlh, CTA_EXPECT_HELP_NAME, CTHELPER_MEDIA_NAME);
+	} else {
+		mnl_attr_put_u32(nlh, CTA_EXPECT_CLASS, htonl(CTH_CLASS_AV));
+	}
 	if (p->pub.addr.family) {
 		struct nlattr *n = mnl_attr_nest_start(nlh, CTA_EXPECT_NAT);
 
@@ -176,12 +188,8 @@ static int send_add(struct expect *e, const struct op *o, const char *fn)
 	return talk(e, nlh);
 }
 
-static int do_add(struct expect *e, const struct op *o)
+static int add_fn(struct expect *e, const struct op *o)
 {
-	if (o->ph.src.family != o->m.orig.src.addr.family) {
-		errno = EAFNOSUPPORT;
-		return -1;
-	}
 	if (!e->no_sip_fn) {
 		if (send_add(e, o, "sip") == 0)
 			return 0;
@@ -196,6 +204,28 @@ static int do_add(struct expect *e, const struct op *o)
 		return 0;
 	}
 	return send_add(e, o, "nat-follow-master");
+}
+
+static int do_add(struct expect *e, const struct op *o)
+{
+	if (o->ph.src.family != o->m.orig.src.addr.family) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	if (add_fn(e, o) == 0)
+		return 0;
+	if (errno != EOPNOTSUPP || o->ph.mclass != PIN_CLASS_OTHER || e->no_media_helper)
+		return -1;
+	/* EOPNOTSUPP: the kernel does not know CTHELPER_MEDIA_NAME, or the
+	 * master has no helper; only a retry without it tells them apart. */
+	e->no_media_helper = true;
+	if (add_fn(e, o)) {
+		e->no_media_helper = false;
+		return -1;
+	}
+	log_info("expectations: helper %s not registered, other media in class 0",
+		 CTHELPER_MEDIA_NAME);
+	return 0;
 }
 
 static int do_del(struct expect *e, const struct pinhole *p)

@@ -15,8 +15,22 @@
 
 struct ct_master;	/* ctmap.h */
 
+/* What kind of media a pinhole carries, from its m= line's media type.
+ * Backends with per-kind limits use it (conntrack expectation classes,
+ * cthelper.h): audio and video are the bulk of a call's streams, the
+ * rest (image/T.38, application, text, message) gets a smaller budget so
+ * it cannot crowd them out. */
+enum pin_class {
+	PIN_CLASS_AV = 0,	/* m=audio, m=video */
+	PIN_CLASS_OTHER = 1,	/* any other media type */
+};
+
 struct pinhole {
 	uint8_t l4proto;	/* IPPROTO_UDP / IPPROTO_TCP */
+	/* enum pin_class.  Not part of a pinhole's identity: two streams
+	 * that need the same tuple share one pinhole, which keeps the class
+	 * of the first (the kernel matches packets by tuple, not by kind). */
+	uint8_t mclass;
 	struct sn_addr src;	/* the peer's media address (its SDP c=) */
 	struct sn_addr dst;	/* the receiver, as the firewall sees it */
 	uint16_t dport;

@@ -280,14 +280,16 @@ lab_counter()
 
 # lab_sipp NS NAME ARGS...: starts sipp in the background inside NS, in
 # LAB_DIR, with its screen and message trace in $LAB_DIR/NAME.*; sets LAB_PID.
-# Every run is bounded by -timeout; a call lasts LAB_HOLD_MS (1000) after
-# the ACK.  The Call-ID names no address (it is an opaque token that no NAT
+# Every run is bounded by -timeout (30 s more than the hold, so a long hold
+# in the slow QEMU guest is not cut short); a call lasts LAB_HOLD_MS (1000)
+# after the ACK.  The Call-ID names no address (it is an opaque token that no NAT
 # helper rewrites), so a private address seen outside is a real leak.
 lab_sipp()
 {
 	local ns=$1 name=$2
 	shift 2
-	(cd "$LAB_DIR" && exec ip netns exec "$ns" sipp -nostdin -m 1 -timeout 30s \
+	(cd "$LAB_DIR" && exec ip netns exec "$ns" sipp -nostdin -m 1 \
+		-timeout "$((30 + ${LAB_HOLD_MS:-1000} / 1000))s" \
 		-d "${LAB_HOLD_MS:-1000}" -cid_str "%u-%p@$name.lab" \
 		-trace_msg -message_file "$LAB_DIR/$name.msg" \
 		-trace_err -error_file "$LAB_DIR/$name.err" \
@@ -452,17 +454,20 @@ lab_sdp_addrs()
 		-e sdp.connection_info.address 2>/dev/null
 }
 
-# lab_scenario NAME: the path of peers/NAME.xml; with LAB_PCAP set, a copy
+# lab_scenario NAME: the path of peers/NAME.xml (NAME.xml if NAME is an
+# absolute path, for a scenario a test writes); with LAB_PCAP set, a copy
 # in LAB_DIR that plays that pcap instead of the 10-packet default.
 lab_scenario()
 {
+	local src=$LAB_PEERS/$1.xml
+	case $1 in /*) src=$1.xml ;; esac
 	if [ -z "${LAB_PCAP:-}" ]; then
-		echo "$LAB_PEERS/$1.xml"
+		echo "$src"
 		return
 	fi
-	sed "s|/usr/share/sip-tester/dtmf_2833_1.pcap|$LAB_PCAP|" "$LAB_PEERS/$1.xml" \
-		>"$LAB_DIR/$1.xml"
-	echo "$LAB_DIR/$1.xml"
+	sed "s|/usr/share/sip-tester/dtmf_2833_1.pcap|$LAB_PCAP|" "$src" \
+		>"$LAB_DIR/pcap-${1##*/}.xml"
+	echo "$LAB_DIR/pcap-${1##*/}.xml"
 }
 
 # lab_sip_summary NAME: one line per SIP message in a capture: the first

@@ -13,6 +13,10 @@
 #  3. nfqd killed with SIGKILL mid-call: the media flow it set up still
 #     passes (a new flow does not), and a restarted nfqd handles the next
 #     call.
+#  4. A call with an audio and an image (T.38) stream: the kernel reports
+#     (`conntrack -L expect`, class=) class 0 for the audio expectations and
+#     class 1 for the image ones; packets to the image port reach the phone
+#     through its expectation, and nfqd does not see them (not queued).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -118,6 +122,51 @@ call_in "in-ipv6" $LAB_SERVER6 $LAB_SERVER6_PUB $LAB_CALLER6
 call_out "out-ipv4" $LAB_PHONE $LAB_PHONE_PUB $LAB_CALLER
 call_out "out-ipv6" $LAB_PHONE6 $LAB_PHONE6_PUB $LAB_CALLER6
 call_registrar "registrar-ipv4"
+
+# 4. Expectation classes.  Both peers offer/answer audio plus
+# "m=image <rtp+4> udptl t38"; the image stream's RTCP-style pinhole at +5
+# is opened too (dialog.c pairs every UDP stream).  They send no RTP, so
+# no expectation is used up before it is listed.
+for x in uac uas; do
+	sed -e 's|^a=fmtp:101 0-15$|&\nm=image [media_port+4] udptl t38\na=T38FaxVersion:0|' \
+		-e 's|<exec play_pcap_audio="[^"]*"/>|<exec command="true"/>|' \
+		"$here/peers/$x.xml" >"$bin/$x-t38.xml"
+done
+t38_phone=$((LAB_RTP_PHONE + 4)) t38_caller=$((LAB_RTP_CALLER + 4))
+ip netns exec "$LAB_IN" nft add counter inet lab_rx t38_phone
+ip netns exec "$LAB_IN" nft add rule inet lab_rx input udp dport $t38_phone counter name t38_phone
+# Packets nfqd passed unread (not SIP, too short, ...): queued T.38 would
+# count here; the call's own SIP never does.
+nfqd_unread() { ip netns exec "$LAB_RT" "$LAB_NFQD" status --control-socket "$LAB_DIR/nfqd.sock" 2>/dev/null | awk '$1 ~ /^passthrough-/ { n += $2 } END { print n + 0 }'; }
+exp_all() { [ "$(lab_pinholes)" -ge 8 ]; }
+LAB_HOLD_MS=15000 LAB_UAS_XML=$bin/uas-t38 lab_uas "$LAB_OUT" class-uas $LAB_CALLER 5060 $LAB_RTP_CALLER ||
+	fail "class: outside UA listens"
+LAB_HOLD_MS=15000 LAB_UAC_XML=$bin/uac-t38 lab_uac "$LAB_IN" class-uac $LAB_PHONE $LAB_RTP_PHONE \
+	$LAB_CALLER:5060
+busywait 30000 exp_all
+# Quickly, while the call holds (15 s; the QEMU guest is slow): the list,
+# then T.38 from the caller's image port to the phone's public one.
+unread=$(nfqd_unread)
+exps=$(ip netns exec "$LAB_RT" conntrack -L expect -f ipv4 2>/dev/null | grep sipnat)
+ip netns exec "$LAB_OUT" "$bin/udpsend" $LAB_CALLER $LAB_PHONE_PUB $t38_phone 5 10 $t38_caller
+kill -0 "$LAB_UAC_PID" 2>/dev/null ||
+	fail "class: the call ended before the T.38 packets were sent (raise LAB_HOLD_MS)"
+for pc in $LAB_RTP_PHONE:0 $((LAB_RTP_PHONE + 1)):0 $LAB_RTP_CALLER:0 $((LAB_RTP_CALLER + 1)):0 \
+	$t38_phone:1 $((t38_phone + 1)):1 $t38_caller:1 $((t38_caller + 1)):1; do
+	found=$(grep "sport=0 dport=${pc%:*} " <<<"$exps" | grep -o 'class=[0-9]*' | head -n1)
+	check_eq "class: expectation to port ${pc%:*} (${pc#*:} = $([ ${pc#*:} = 0 ] && echo audio || echo image))" \
+		"class=${pc#*:}" "${found:-none}"
+done
+t38_at_least() { [ "$(lab_counter "$LAB_IN" t38_phone)" -ge "$1" ]; }
+slowwait 5 t38_at_least 5
+check_eq "class: T.38 packets reach the phone through the class-1 expectation" 5 \
+	"$(lab_counter "$LAB_IN" t38_phone)"
+check_eq "class: nfqd saw none of the T.38 packets (status passthrough-*)" "$unread" "$(nfqd_unread)"
+wait_pid_exit 40 "$LAB_UAC_PID"
+check_eq "class: the audio+image call completes (phone sipp exit)" 0 $?
+wait_pid_exit 10 "$LAB_UAS_PID"
+slowwait 5 lab_pinholes_closed
+check_eq "class: no expectation left after BYE" 0 "$(lab_pinholes)"
 
 # 3. SIGKILL mid-call, once the answer opened the expectations.  The peers are then
 # stopped too (by PID, freeing their RTP ports), and the caller's side of

@@ -124,6 +124,20 @@ static void assert_four(size_t n, enum pin_op op, const char *peer, uint16_t lpo
 	assert_true(has(n, op, "10.0.0.5", peer, pport + 1));
 }
 
+/* The class the intent for src -> dst:dport carries; -1: no such intent. */
+static int class_of(size_t n, const char *src, const char *dst, uint16_t dport)
+{
+	struct sn_addr s, d;
+
+	sn_addr_parse(&s, src, strlen(src));
+	sn_addr_parse(&d, dst, strlen(dst));
+	for (size_t i = 0; i < n; i++)
+		if (out[i].ph.dport == dport && sn_addr_equal(&out[i].ph.src, &s) &&
+		    sn_addr_equal(&out[i].ph.dst, &d))
+			return out[i].ph.mclass;
+	return -1;
+}
+
 /* Outbound call with the offer in the INVITE, answer in 200, BYE. */
 static struct dialog_table *basic_call(uint64_t *now)
 {
@@ -752,6 +766,65 @@ static void test_ignored(void **state)
 	dialog_table_free(t);
 }
 
+/* Each pinhole carries its stream's class: audio and video are class
+ * AV, image (T.38) and the other types OTHER; a pair whose two m= lines
+ * disagree (audio against text) gets OTHER.  Closes carry the class too. */
+static void test_media_class(void **state)
+{
+	struct dialog_limits l = lim();
+	struct dialog_table *t = dialog_table_new(&l);
+	static const char *types[][2] = {
+		{ "audio", "audio" }, { "image", "image" }, { "video", "video" },
+		{ "audio", "text" },
+	};
+	struct msg m;
+	size_t n;
+
+	(void)state;
+	REQ(&m, "INVITE", 1, "mc", "a", "");
+	for (int i = 0; i < 4; i++)
+		snprintf(media(&m, "10.0.0.5", (uint16_t)(4000 + 10 * i))->type, 16, "%s",
+			 types[i][0]);
+	assert_int_equal(feed(t, RW_OUT, &m, 0), 0);
+	RSP(&m, 200, "INVITE", 1, "mc", "a", "b");
+	for (int i = 0; i < 4; i++)
+		snprintf(media(&m, "198.51.100.20", (uint16_t)(5000 + 10 * i))->type, 16, "%s",
+			 types[i][1]);
+	/* the fourth pair is a mismatch (audio against text): OTHER */
+	n = feed(t, RW_IN, &m, 0);
+	assert_int_equal(n, 16);
+	for (int i = 0; i < 4; i++) {
+		int want = i == 0 || i == 2 ? PIN_CLASS_AV : PIN_CLASS_OTHER;
+		uint16_t lp = (uint16_t)(4000 + 10 * i), pp = (uint16_t)(5000 + 10 * i);
+
+		assert_int_equal(class_of(n, "198.51.100.20", "10.0.0.5", lp), want);
+		assert_int_equal(class_of(n, "198.51.100.20", "10.0.0.5", lp + 1), want);
+		assert_int_equal(class_of(n, "10.0.0.5", "198.51.100.20", pp), want);
+		assert_int_equal(class_of(n, "10.0.0.5", "198.51.100.20", pp + 1), want);
+	}
+	/* re-INVITE: the video answer now says "message": its pair drops to OTHER */
+	REQ(&m, "INVITE", 2, "mc", "a", "b");
+	for (int i = 0; i < 4; i++)
+		snprintf(media(&m, "10.0.0.5", (uint16_t)(4000 + 10 * i))->type, 16, "%s",
+			 types[i][0]);
+	assert_int_equal(feed(t, RW_OUT, &m, 1000), 0);
+	RSP(&m, 200, "INVITE", 2, "mc", "a", "b");
+	for (int i = 0; i < 4; i++)
+		snprintf(media(&m, "198.51.100.20", (uint16_t)(5000 + 10 * i))->type, 16, "%s",
+			 i == 2 ? "message" : types[i][1]);
+	n = feed(t, RW_IN, &m, 1000);
+	/* same tuples: the pinholes are kept (a tuple is one pinhole), so the
+	 * refresh keeps the class they were opened with */
+	assert_int_equal(count_op(n, PIN_CLOSE), 0);
+	REQ(&m, "BYE", 3, "mc", "a", "b");
+	n = feed(t, RW_OUT, &m, 2000);
+	assert_int_equal(n, 16);
+	assert_int_equal(class_of(n, "198.51.100.20", "10.0.0.5", 4010), PIN_CLASS_OTHER);
+	assert_int_equal(class_of(n, "198.51.100.20", "10.0.0.5", 4000), PIN_CLASS_AV);
+	assert_int_equal(class_of(n, "198.51.100.20", "10.0.0.5", 4020), PIN_CLASS_AV);
+	dialog_table_free(t);
+}
+
 /* The seam with the rewrite core: real messages through rw_rewrite(), the
  * results into dialog.c.  The phone's INVITE leaves with its private SDP
  * (10.0.0.5:20000), the answer comes from outside; the pinholes must name
@@ -1048,6 +1121,7 @@ int main(void)
 		cmocka_unit_test_setup(test_shared_pinholes, setup),
 		cmocka_unit_test_setup(test_deferred, setup),
 		cmocka_unit_test_setup(test_ignored, setup),
+		cmocka_unit_test_setup(test_media_class, setup),
 		cmocka_unit_test_setup(test_with_rewrite_core, setup),
 		cmocka_unit_test_setup(test_random_sequences, setup),
 		cmocka_unit_test(test_siphash_vectors),
