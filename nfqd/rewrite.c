@@ -340,6 +340,67 @@ static const char *tag_of(struct rw_ctx *c, struct ss_span v)
 	return dup_span(c, tag);
 }
 
+/* A delta-seconds value: 0, a positive number (capped), or -1 when it
+ * is not a number. */
+static long delta_seconds(const uint8_t *msg, struct ss_span v)
+{
+	long n = 0;
+
+	if (v.len == 0)
+		return -1;
+	for (size_t i = 0; i < v.len; i++) {
+		if (msg[v.off + i] < '0' || msg[v.off + i] > '9')
+			return -1;
+		if (n < 1000000000L)
+			n = n * 10 + (msg[v.off + i] - '0');
+	}
+	return n;
+}
+
+/* rw_sip.deregister of a REGISTER.  Each Contact's own expires= wins over
+ * the Expires header; a value that does not parse is not a zero. */
+static bool is_deregister(const uint8_t *msg, const struct ss_msg *m)
+{
+	long hdr = -1;
+	size_t contacts = 0, zero = 0;
+	bool star = false;
+
+	for (size_t i = 0; i < m->n_hdrs; i++)
+		if (m->hdrs[i].id == SS_H_EXPIRES) {
+			hdr = delta_seconds(msg, m->hdrs[i].value);
+			break;
+		}
+	for (size_t i = 0; i < m->n_hdrs; i++) {
+		const struct ss_header *h = &m->hdrs[i];
+		size_t pos = h->value.off;
+		struct ss_span v, uri, params, ex;
+
+		if (h->id != SS_H_CONTACT)
+			continue;
+		while (ss_next_value(msg, h->value, &pos, &v)) {
+			size_t p;
+
+			contacts++;
+			if (v.len == 1 && msg[v.off] == '*') {
+				star = true;
+				zero += hdr == 0;
+				continue;
+			}
+			if (ss_value_uri(msg, v, &uri))
+				continue;
+			p = uri.off + uri.len;
+			if (p < v.off + v.len && msg[p] == '>')
+				p++;
+			params = (struct ss_span){ p, v.off + v.len - p };
+			if (ss_param(msg, params, "expires", &ex))
+				zero += delta_seconds(msg, ex) == 0;
+			else
+				zero += hdr == 0;
+		}
+	}
+	return contacts > 0 && zero == contacts && (!star || contacts == 1);
+}
+
 static void fill_sip(struct rw_ctx *c, const struct ss_msg *m, struct rw_sip *s)
 {
 	bool via_done = false;
@@ -349,6 +410,8 @@ static void fill_sip(struct rw_ctx *c, const struct ss_msg *m, struct rw_sip *s)
 	s->call_id = s->from_tag = s->to_tag = "";
 	if (m->is_request)
 		copy_span(c->msg, m->method, s->method, sizeof(s->method));
+	s->deregister = m->is_request && strcmp(s->method, "REGISTER") == 0 &&
+			is_deregister(c->msg, m);
 	for (size_t i = 0; i < m->n_hdrs; i++) {
 		const struct ss_header *h = &m->hdrs[i];
 

@@ -123,6 +123,11 @@ struct rw_sip {
 	/* Top Via sent-by (as received), for rport/received handling and for
 	 * telling who sent it. */
 	struct sn_endpoint via_sent_by;
+	/* A REGISTER that ends every binding it names (RFC 3261 10.2.2):
+	 * "Contact: *" with Expires: 0, or Contacts that each carry
+	 * ;expires=0 or, lacking it, fall back on Expires: 0.  A REGISTER
+	 * without Contact (a query) is not one. */
+	bool deregister;
 };
 
 struct rw_result {

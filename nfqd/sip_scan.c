@@ -50,6 +50,7 @@ static enum ss_hdr header_id(const uint8_t *msg, struct ss_span n)
 		{ "p-asserted-identity", NULL, SS_H_IDENTITY },
 		{ "p-preferred-identity", NULL, SS_H_IDENTITY },
 		{ "remote-party-id", NULL, SS_H_IDENTITY },
+		{ "expires", NULL, SS_H_EXPIRES },
 	};
 
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)

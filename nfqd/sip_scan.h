@@ -44,6 +44,7 @@ enum ss_hdr {
 	SS_H_MAX_FORWARDS,
 	SS_H_PATH,		/* RFC 3327 */
 	SS_H_IDENTITY,		/* P-Asserted-/P-Preferred-Identity, Remote-Party-ID */
+	SS_H_EXPIRES,		/* read only (de-registrations: rw_sip.deregister) */
 	SS_H__COUNT
 };
 

@@ -921,6 +921,55 @@ static void test_misc_rules(void **state)
 	}
 }
 
+/* rw_sip.deregister: a REGISTER whose every binding ends now. */
+static bool dereg(const char *contacts_and_expires)
+{
+	char msg[1024];
+	struct rw_result res;
+
+	snprintf(msg, sizeof(msg),
+		 "REGISTER sip:198.51.100.30 SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK-r1\r\n"
+		 "Max-Forwards: 70\r\n"
+		 "From: <sip:alice@198.51.100.30>;tag=r1\r\n"
+		 "To: <sip:alice@198.51.100.30>\r\n"
+		 "Call-ID: reg-1@10.0.0.5\r\n"
+		 "CSeq: 7 REGISTER\r\n"
+		 "%s"
+		 "Content-Length: 0\r\n\r\n", contacts_and_expires);
+	rw(msg, RW_OUT, &res);
+	assert_true(res.status == RW_REWRITTEN || res.status == RW_UNCHANGED);
+	assert_int_equal(res.sip.cseq, 7);
+	return res.sip.deregister;
+}
+
+static void test_deregister(void **state)
+{
+	struct rw_result res;
+
+	(void)state;
+	add_map("10.0.0.5:5062=203.0.113.5:5060");
+	assert_true(dereg("Contact: <sip:alice@10.0.0.5:5062>\r\nExpires: 0\r\n"));
+	assert_true(dereg("Contact: <sip:alice@10.0.0.5:5062>;expires=0\r\n"));
+	assert_true(dereg("Contact: sip:alice@10.0.0.5:5062;expires=0\r\nExpires: 3600\r\n"));
+	assert_true(dereg("Contact: *\r\nExpires: 0\r\n"));
+	assert_true(dereg("m: <sip:a@10.0.0.5:5062>;expires=0, <sip:b@10.0.0.5:5062>\r\n"
+			  "Expires: 00\r\n"));
+	assert_false(dereg("Contact: <sip:alice@10.0.0.5:5062>\r\nExpires: 3600\r\n"));
+	assert_false(dereg("Contact: <sip:alice@10.0.0.5:5062>\r\n"));
+	assert_false(dereg("Expires: 0\r\n"));	/* a query */
+	assert_false(dereg("Contact: <sip:alice@10.0.0.5:5062>;expires=0, "
+			   "<sip:b@10.0.0.5:5062>\r\nExpires: 60\r\n"));
+	/* the param inside <> belongs to the URI, not to the binding */
+	assert_false(dereg("Contact: <sip:alice@10.0.0.5:5062;expires=0>\r\nExpires: 60\r\n"));
+	assert_false(dereg("Contact: <sip:alice@10.0.0.5:5062>;expires=x\r\nExpires: 0\r\n"));
+	assert_false(dereg("Contact: *\r\nExpires: 60\r\n"));
+	/* not a REGISTER */
+	rw(INVITE_HDRS("sip:bob@198.51.100.30", "10.0.0.5:5062", "10.0.0.5:5062")
+	   "Expires: 0\r\nContent-Length: 0\r\n\r\n", RW_OUT, &res);
+	assert_false(res.sip.deregister);
+}
+
 static void test_corpus_invalid_passthrough(void **state)
 {
 	FILE *idx = fopen("../shared/corpus/sip/INDEX.tsv", "r");
@@ -986,6 +1035,7 @@ cmocka_unit_test_setup_teardown(test_response_inverse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maddr_keepalive_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mutations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_misc_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deregister, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corpus_invalid_passthrough, setup, teardown),
 	};
 
