@@ -501,6 +501,8 @@ static void apply_intents(struct daemon *d, size_t n, bool expiry)
 		/* The fast path bypasses the firewall: only for open pinholes. */
 		if (d->fps && (r == 0 || !open))
 			fp_sync_pin(d->fps, open, &pi->ph);
+		if (d->masq)	/* what the dialogs hold, whatever the backend said */
+			masq_pin(d->masq, open, &pi->ph);
 		sn_addr_format(&pi->ph.src, src, sizeof(src));
 		sn_addr_format(&pi->ph.dst, dst, sizeof(dst));
 		if (r) {
@@ -521,17 +523,19 @@ static void apply_intents(struct daemon *d, size_t n, bool expiry)
 	}
 	if (d->fps)
 		fp_sync_commit(d->fps);
+	if (d->masq)
+		masq_pins_done(d->masq);
 }
 
 static void media_expire(struct daemon *d, uint64_t now)
 {
 	size_t n;
 
-	if (!d->dt || now - d->last_expire < TICK_MS)
+	if (now - d->last_expire < TICK_MS)
 		return;
 	d->last_expire = now;
 	/* Bounded: a huge expiry wave is spread over several ticks. */
-	for (int round = 0; round < 16; round++) {
+	for (int round = 0; d->dt && round < 16; round++) {
 		n = dialog_expire(d->dt, now, d->intents, DIALOG_INTENTS_MIN);
 		apply_intents(d, n, true);
 		if (n < DIALOG_INTENTS_MIN)
@@ -539,6 +543,10 @@ static void media_expire(struct daemon *d, uint64_t now)
 	}
 	if (d->mp)
 		medport_expire(d->mp, now, MEDPORT_ENTRIES);
+	/* After the dialogs: leases their closes released are gone already;
+	 * expired ones are handed back, their map elements removed. */
+	if (d->masq)
+		masq_expire(d->masq, now);
 }
 
 static void media_gauges(struct daemon *d)
@@ -912,6 +920,8 @@ static int run(struct daemon *d)
 			d->st.masq_leased = ms.leased;
 			d->st.masq_lease_failed = ms.lease_failed;
 			d->st.masq_kernel_failed = ms.kernel_failed;
+			d->st.masq_released_media = ms.released_media;
+			d->st.masq_released_signalling = ms.released_signalling;
 		}
 		if (d->mp) {
 			d->st.have_medport = true;

@@ -10,6 +10,26 @@
 #include "log.h"
 #include "pat.h"
 #include "pat_nft.h"
+#include "patuse.h"
+
+#define MASQ_USES_MAX 16384	/* live pinholes towards phones patuse.c keeps */
+#define MASQ_CLOSED_MAX 64	/* closes of one intent batch (DIALOG_INTENTS_MIN) */
+#define DEREG_MAX 16		/* de-registrations waiting for their 2xx or a release */
+#define DEREG_WAIT_MS 64000	/* an unanswered one is forgotten after 64*T1 */
+
+/* A phone's de-registration (masq.h rule 4). */
+struct dereg {
+	bool used, answered;
+	struct pat_key sig;
+	uint32_t cseq;
+	uint64_t since_ms;
+	char call_id[128];
+};
+
+struct closed {
+	struct pat_key k;
+	uint16_t pub;		/* the closed pinhole's public port; 0: unknown */
+};
 
 struct masq {
 	const struct conf *conf;
@@ -23,6 +43,12 @@ struct masq {
 	 * are cleared if it fails, so the next message tries again. */
 	struct pat_key put[NATMAP_PAIRS_MAX + 4];
 	size_t nput;
+	struct patuse *use;
+	struct closed closed[MASQ_CLOSED_MAX];
+	size_t nclosed;
+	struct dereg dereg[DEREG_MAX];
+	bool lossy_logged;
+	uint64_t last_keepalive;
 };
 
 int masq_open(struct masq **out, const struct conf *c, char *err, size_t errlen)
@@ -45,10 +71,17 @@ int masq_open(struct masq **out, const struct conf *c, char *err, size_t errlen)
 		free(m);
 		return -1;
 	}
+	if (!(m->use = patuse_new(MASQ_USES_MAX))) {
+		snprintf(err, errlen, "masquerade: out of memory");
+		pat_free(m->pat);
+		free(m);
+		return -1;
+	}
 	m->conf = c;
 	m->ttl_s = pc.ttl_s;
 	m->rl = (struct ratelimit)RATELIMIT_INIT;
 	if (pat_nft_open(&m->nft, c->table, err, errlen)) {
+		patuse_free(m->use);
 		pat_free(m->pat);
 		free(m);
 		return -1;
@@ -62,6 +95,7 @@ void masq_close(struct masq *m)
 	if (!m)
 		return;
 	pat_nft_close(m->nft);
+	patuse_free(m->use);
 	pat_free(m->pat);
 	free(m);
 }
@@ -123,6 +157,18 @@ static void lease_put(struct masq *m, const struct pat_key *k, uint16_t pub_port
 	m->put[m->nput++] = *k;
 }
 
+/* Sends the queued elements; on failure the next use tries again. */
+static void puts_commit(struct masq *m)
+{
+	if (pat_nft_commit(m->nft)) {
+		for (size_t i = 0; i < m->nput; i++)
+			pat_set_stamp(m->pat, &m->put[i], 0);
+		m->st.kernel_failed++;
+		log_rl(&m->rl, LOG_L_WARN, "masquerade: nft map elements: %s", strerror(errno));
+	}
+	m->nput = 0;
+}
+
 /* Leases for the phone's streams in res (pass 1): RTP and RTCP as an
  * even/odd pair, a separate a=rtcp port on its own; puts them into e. */
 static void lease_media(struct masq *m, struct natmap_entry *e, const struct rw_result *res,
@@ -156,6 +202,101 @@ static void lease_media(struct masq *m, struct natmap_entry *e, const struct rw_
 				lease_put(m, &k, p, pub, now_ms);
 			}
 		}
+	}
+}
+
+/* Ends k's lease before its time and removes its map elements. */
+static bool release(struct masq *m, const struct pat_key *k, const char *why)
+{
+	const struct natmap_masq *q = natmap_masq_by_priv(&m->conf->map, &k->addr);
+	struct pat_lease l;
+	char a[SN_ADDRSTRLEN];
+
+	if (!pat_release(m->pat, k, &l))
+		return false;
+	if (q && pat_nft_del(m->nft, &l, &q->pub))
+		m->st.kernel_failed++;
+	sn_addr_format(&k->addr, a, sizeof(a));
+	log_debug("masquerade: released %s:%u/%u (public port %u): %s", a, k->port, k->proto,
+		  l.pub_port, why);
+	return true;
+}
+
+static bool key_equal(const struct pat_key *a, const struct pat_key *b)
+{
+	return a->port == b->port && a->proto == b->proto && sn_addr_equal(&a->addr, &b->addr);
+}
+
+static struct dereg *dereg_find(struct masq *m, const struct pat_key *sig)
+{
+	for (size_t i = 0; i < DEREG_MAX; i++)
+		if (m->dereg[i].used && key_equal(&m->dereg[i].sig, sig))
+			return &m->dereg[i];
+	return NULL;
+}
+
+/* Rule 4: releases d's signalling lease if nothing else of the phone is
+ * left.  true when d is done (released, or its lease already gone). */
+static bool dereg_try(struct masq *m, struct dereg *d)
+{
+	static const uint8_t protos[] = { IPPROTO_UDP, IPPROTO_TCP };
+	struct pat_lease l[2];
+
+	if (!pat_lookup(m->pat, &d->sig))
+		return true;
+	if (!patuse_reliable(m->use) || patuse_count_addr(m->use, &d->sig.addr))
+		return false;
+	for (size_t p = 0; p < sizeof(protos); p++) {
+		size_t n = pat_leases_of(m->pat, &d->sig.addr, protos[p], l, 2);
+
+		for (size_t i = 0; i < n; i++)
+			if (!key_equal(&l[i].key, &d->sig))
+				return false;
+	}
+	if (release(m, &d->sig, "de-registered"))
+		m->st.released_signalling++;
+	return true;
+}
+
+/* Follows a phone's de-registration: its REGISTER (out), the 2xx (in). */
+static void dereg_track(struct masq *m, bool out, const struct pat_key *sig,
+			const struct rw_result *res, uint64_t now_ms)
+{
+	const struct rw_sip *s = &res->sip;
+	struct dereg *d = dereg_find(m, sig);
+
+	if (res->status != RW_REWRITTEN && res->status != RW_UNCHANGED)
+		return;
+	if (out && s->is_request && s->deregister) {
+		if (strlen(s->call_id) >= sizeof(d->call_id)) {
+			if (d)
+				d->used = false;	/* not matched reliably: timeout only */
+			return;
+		}
+		if (!d) {	/* a free slot, else the oldest */
+			d = &m->dereg[0];
+			for (size_t i = 1; i < DEREG_MAX && d->used; i++)
+				if (!m->dereg[i].used || m->dereg[i].since_ms < d->since_ms)
+					d = &m->dereg[i];
+		}
+		*d = (struct dereg){ .used = true, .sig = *sig, .cseq = s->cseq, .since_ms = now_ms };
+		memcpy(d->call_id, s->call_id, strlen(s->call_id) + 1);
+		return;
+	}
+	if (!d)
+		return;
+	if (out) {
+		/* A new registration or dialog from the phone: it stays. */
+		if (s->is_request && (!strcmp(s->method, "REGISTER") || !strcmp(s->method, "INVITE") ||
+				      !strcmp(s->method, "SUBSCRIBE") || !strcmp(s->method, "REFER")))
+			d->used = false;
+		return;
+	}
+	if (!s->is_request && !d->answered && s->status >= 200 && s->status < 300 &&
+	    !strcmp(s->method, "REGISTER") && s->cseq == d->cseq && !strcmp(s->call_id, d->call_id)) {
+		d->answered = true;
+		if (dereg_try(m, d))
+			d->used = false;
 	}
 }
 
@@ -203,24 +344,108 @@ void masq_rewrite(struct masq *m, const struct rw_config *cfg, const struct rw_i
 	}
 	/* Before the verdict: the packet's own NAT (postrouting) and media
 	 * that follows at once need the elements. */
-	if (pat_nft_commit(m->nft)) {
-		for (size_t i = 0; i < m->nput; i++)
-			pat_set_stamp(m->pat, &m->put[i], 0);
-		m->st.kernel_failed++;
-		log_rl(&m->rl, LOG_L_WARN, "masquerade: nft map elements: %s", strerror(errno));
+	puts_commit(m);
+	dereg_track(m, out, &sig, res, now_ms);
+}
+
+void masq_pin(struct masq *m, bool open, const struct pinhole *ph)
+{
+	struct sn_endpoint ep = { ph->dst, ph->dport };
+
+	/* Only pinholes towards a phone: they name its leased media port. */
+	if (!natmap_masq_by_priv(&m->conf->map, &ph->dst))
+		return;
+	if (open) {
+		if (!patuse_open(m->use, &ph->src, &ep, ph->l4proto) && !m->lossy_logged) {
+			m->lossy_logged = true;
+			log_warn("masquerade: more than %d media pinholes towards phones; leases "
+				 "end by pat-timeout only until they close", MASQ_USES_MAX);
+		}
+		return;
 	}
+	if (!patuse_close(m->use, &ph->src, &ep, ph->l4proto) || m->nclosed == MASQ_CLOSED_MAX)
+		return;
+	if (patuse_reliable(m->use))
+		m->lossy_logged = false;
+	m->closed[m->nclosed++] = (struct closed){ { ph->dst, ph->dport, ph->l4proto },
+						   ph->pub.addr.family ? ph->pub.port : 0 };
+}
+
+void masq_pins_done(struct masq *m)
+{
+	for (size_t i = 0; i < m->nclosed && patuse_reliable(m->use); i++) {
+		struct pat_key k = m->closed[i].k;
+		struct sn_endpoint ep = { k.addr, k.port };
+		uint16_t pub;
+
+		if (patuse_count(m->use, &ep, k.proto))
+			continue;	/* rule 1: another dialog's pinhole uses it */
+		pub = pat_lookup(m->pat, &k);
+		if (!pub || (m->closed[i].pub && m->closed[i].pub != pub))
+			continue;
+		if (release(m, &k, "media closed"))
+			m->st.released_media++;
+		/* rule 2: the RTCP half of the pair, if nothing uses it */
+		if (pub % 2 == 0 && k.port < 65535) {
+			k.port++;
+			ep.port = k.port;
+			if (pat_lookup(m->pat, &k) == pub + 1 && !patuse_count(m->use, &ep, k.proto) &&
+			    release(m, &k, "media closed (rtcp)"))
+				m->st.released_media++;
+		}
+	}
+	m->nclosed = 0;
+}
+
+/* Media leases with a live pinhole outlive their timeout (masq.h). */
+static void keepalive(struct masq *m, uint64_t now_ms)
+{
+	size_t n = patuse_size(m->use);
+
+	if (now_ms - m->last_keepalive < (uint64_t)m->ttl_s * 250u)
+		return;
+	m->last_keepalive = now_ms;
+	m->nput = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct natmap_masq *q;
+		struct sn_endpoint ep;
+		struct pat_key k;
+		uint16_t p;
+
+		patuse_at(m->use, i, &ep, &k.proto);
+		k.addr = ep.addr;
+		k.port = ep.port;
+		q = natmap_masq_by_priv(&m->conf->map, &k.addr);
+		if (!q || !pat_lookup(m->pat, &k))
+			continue;	/* never leased, or already handed back */
+		p = pat_get(m->pat, &k, now_ms, NULL);
+		if (m->nput == sizeof(m->put) / sizeof(m->put[0]))
+			puts_commit(m);
+		lease_put(m, &k, p, &q->pub, now_ms);
+	}
+	if (m->nput)
+		puts_commit(m);
 }
 
 void masq_expire(struct masq *m, uint64_t now_ms)
 {
 	struct pat_lease l[64];
-	size_t n = pat_expire(m->pat, now_ms, l, 64);
+	size_t n;
+
+	keepalive(m, now_ms);
+	n = pat_expire(m->pat, now_ms, l, 64);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct natmap_masq *q = natmap_masq_by_priv(&m->conf->map, &l[i].key.addr);
 
 		if (q && pat_nft_del(m->nft, &l[i], &q->pub))
 			m->st.kernel_failed++;
+	}
+	for (size_t i = 0; i < DEREG_MAX; i++) {
+		struct dereg *d = &m->dereg[i];
+
+		if (d->used && (d->answered ? dereg_try(m, d) : now_ms - d->since_ms > DEREG_WAIT_MS))
+			d->used = false;
 	}
 }
 

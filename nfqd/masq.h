@@ -13,14 +13,42 @@
  *     verdict;
  *   in (outside -> phone, seen after DNAT): the same entry from the lease
  *     of the destination endpoint, with the phone's media leases as pairs.
- * Owns: that sequence.  Must not: look into SIP itself (the core does) or
- * speak netlink (pat_nft.c does).
+ * Owns: that sequence, and when a lease ends early.  Must not: look into
+ * SIP itself (the core does) or speak netlink (pat_nft.c does).
+ *
+ * Leases end by pat-timeout after their last use, and earlier by these
+ * rules (each release also removes the lease's pat_snat4/pat_dnat4
+ * elements at once; the port may be leased again right after):
+ *   1. media: a lease of a phone's media port (address, port, protocol)
+ *      ends when the last live pinhole towards that port closes (BYE,
+ *      CANCEL, a failure or re-offer that drops the stream, a dialog
+ *      timeout), and only if that pinhole carried the lease's public port.
+ *      Pinholes of every dialog count (patuse.c), so a port another live
+ *      dialog of the same phone still uses stays.  The releases of one
+ *      batch of intents are decided after the whole batch, so a re-offer
+ *      that closes and reopens the same port keeps its lease.
+ *   2. the RTCP half of a pair (public port + 1) goes with its RTP half
+ *      unless a live pinhole uses it (rtcp-mux streams open none for it).
+ *   3. a lease no pinhole ever used (an offer never answered, a call
+ *      refused before any answer) ends by timeout only.
+ *   4. signalling: a phone's signalling lease ends when a 2xx answers its
+ *      de-registration (a REGISTER from that endpoint ending all its
+ *      bindings: Expires: 0 / ;expires=0, same Call-ID and CSeq), once the
+ *      phone's address has no live pinhole and no other lease (media of a
+ *      call, or another signalling port).  If it still has one, the check
+ *      is repeated each tick until it has none; any other message from the
+ *      phone's signalling endpoint first cancels it.
+ *   5. nothing is released while patuse.c is lossy (full): timeouts only.
+ * And one the other way: a media lease with a live pinhole is kept alive
+ * (refreshed every quarter pat-timeout, its elements renewed) however long
+ * the call goes without SIP; the dialog's own timeouts bound that.
  */
 #ifndef SIPNAT_MASQ_H
 #define SIPNAT_MASQ_H
 
 #include "arena.h"
 #include "conf.h"
+#include "pinhole.h"
 #include "pkt.h"
 #include "rewrite.h"
 
@@ -44,11 +72,19 @@ enum masq_dir masq_dir(const struct masq *m, const struct pkt_info *pi);
 void masq_rewrite(struct masq *m, const struct rw_config *cfg, const struct rw_input *in,
 		  struct arena *a, struct rw_result *res, uint64_t now_ms);
 
-/* Ends expired leases and removes their elements (bounded per call). */
+/* Ends expired leases and removes their elements (bounded per call);
+ * retries the signalling releases rule 4 left pending. */
 void masq_expire(struct masq *m, uint64_t now_ms);
+
+/* The dialog layer's pinhole intents, each as the backend got it (opens
+ * and closes, refreshes included); then masq_pins_done() once per batch,
+ * which applies rules 1 and 2. */
+void masq_pin(struct masq *m, bool open, const struct pinhole *ph);
+void masq_pins_done(struct masq *m);
 
 struct masq_stats {
 	uint64_t leased, lease_failed, kernel_failed;
+	uint64_t released_media, released_signalling;	/* before their timeout */
 	size_t active;
 };
 void masq_get_stats(const struct masq *m, struct masq_stats *st);

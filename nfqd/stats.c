@@ -143,6 +143,8 @@ size_t stats_format(const struct stats *s, uint64_t now, bool json, char *buf, s
 		num(&o, "masquerade-leased", s->masq_leased);
 		num(&o, "masquerade-lease-failed", s->masq_lease_failed);
 		num(&o, "masquerade-kernel-failed", s->masq_kernel_failed);
+		num(&o, "masquerade-released-media", s->masq_released_media);
+		num(&o, "masquerade-released-signalling", s->masq_released_signalling);
 	}
 	if (s->have_medport) {
 		num(&o, "media-ports-active", s->medport.active);

@@ -52,6 +52,7 @@ struct stats {
 	/* masq.c, when masquerade is configured (have_masq) */
 	bool have_masq;
 	uint64_t masq_leases_active, masq_leased, masq_lease_failed, masq_kernel_failed;
+	uint64_t masq_released_media, masq_released_signalling;	/* before their timeout */
 	/* medport.c, in conntrack helper mode (have_medport) */
 	bool have_medport;
 	struct medport_stats medport;

@@ -220,6 +220,50 @@ static void test_random_model(void **state)
 	pat_free(p);
 }
 
+/* What masq.c's early releases rely on (masq.h rules 1, 2, 4): a media
+ * pair is two leases, P even and P + 1, released one by one; a released
+ * lease is gone from pat_leases_of() and never handed back by
+ * pat_expire() (its elements are removed once, at the release); its port
+ * can be leased again at once; the signalling lease is untouched. */
+static void test_release_pair_then_signalling(void **state)
+{
+	struct pat_conf c = { 40000, 40003, 60 };	/* room for sig and one pair */
+	struct pat *p = pat_new(&c);
+	struct pat_key sig = key("10.0.0.2", 5060, IPPROTO_UDP);
+	struct pat_key rtp = key("10.0.0.2", 4000, IPPROTO_UDP), rtcp = rtp;
+	struct pat_key other = key("10.0.0.3", 4000, IPPROTO_UDP);
+	struct pat_lease l[8];
+	uint16_t ps, pr;
+	bool n;
+
+	(void)state;
+	rtcp.port++;
+	ps = pat_get(p, &sig, 0, &n);
+	pr = pat_get_pair(p, &rtp, 0, &n);
+	assert_int_not_equal(ps, 0);
+	assert_int_equal(pr % 2, 0);
+	assert_int_equal(pat_lookup(p, &rtcp), pr + 1);
+	assert_int_equal(pat_leases_of(p, &sig.addr, IPPROTO_UDP, l, 8), 3);
+	assert_true(pat_release(p, &rtp, &l[0]));
+	assert_int_equal(l[0].pub_port, pr);
+	assert_int_equal(pat_lookup(p, &rtcp), pr + 1);	/* its own lease */
+	assert_true(pat_release(p, &rtcp, &l[0]));
+	assert_int_equal(l[0].pub_port, pr + 1);
+	assert_int_equal(pat_leases_of(p, &sig.addr, IPPROTO_UDP, l, 8), 1);
+	assert_true(sn_addr_equal(&l[0].key.addr, &sig.addr));
+	assert_int_equal(l[0].key.port, 5060);
+	assert_int_equal(pat_lookup(p, &sig), ps);
+	/* another phone gets the freed pair right away (the only one) */
+	assert_int_equal(pat_get_pair(p, &other, 1000, &n), pr);
+	assert_true(n);
+	/* nothing released comes back from expiry: only sig and other's pair */
+	assert_int_equal(pat_expire(p, 999999, l, 8), 3);
+	for (int i = 0; i < 3; i++)
+		assert_false(l[i].key.port == 4000 && sn_addr_equal(&l[i].key.addr, &rtp.addr));
+	assert_int_equal(pat_count(p), 0);
+	pat_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_pairs),
 		cmocka_unit_test(test_full_expire),
 		cmocka_unit_test(test_random_model),
+		cmocka_unit_test(test_release_pair_then_signalling),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
