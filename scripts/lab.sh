@@ -180,6 +180,62 @@ lab_nfqd_start()
 	slowwait 5 test -S "$LAB_DIR/nfqd.sock"
 }
 
+# lab_expect_supported: true when this kernel has userspace conntrack
+# helpers and NFQA_CT (nfqd --probe), which media-backend expect needs.
+lab_expect_supported()
+{
+	local probe
+	probe=$(ip netns exec "$LAB_RT" "$LAB_NFQD" -c /dev/null --probe --queue "$LAB_QNUM" 2>&1)
+	grep -q 'nfnetlink_cthelper): yes' <<<"$probe" &&
+		grep -q 'NFQA_CFG_F_CONNTRACK): yes' <<<"$probe"
+}
+
+# lab_nfqd_expect_start [ARGS...]: nfqd as the conntrack helper "sipnat"
+# (media-backend expect), without a map: the NAT view comes from conntrack.
+# It registers the helper, so start it before `sipnat-rules load` names it.
+lab_nfqd_expect_start()
+{
+	rm -f "$LAB_DIR/nfqd.sock"
+	ip netns exec "$LAB_RT" "$LAB_NFQD" -c /dev/null --queue "$LAB_QNUM" \
+		--media-backend expect --rewrite-from-to \
+		--control-socket "$LAB_DIR/nfqd.sock" --log-level debug "$@" \
+		>>"$LAB_DIR/nfqd.log" 2>&1 &
+	LAB_NFQD_PID=$!
+	slowwait 10 test -S "$LAB_DIR/nfqd.sock"
+}
+
+# lab_helper_unregister: the helper is global to the kernel and would turn
+# later tests' `sipnat-rules load` (auto) into helper mode: once the ruleset
+# is gone, a short nfqd run unregisters it (nfqd unregisters on exit when
+# nothing names the helper).  For on_cleanup after lab_nfqd_expect_start.
+lab_helper_unregister()
+{
+	local d pid
+	ip netns exec "$LAB_RT" nft delete table inet sipnat 2>/dev/null
+	d=$(mktemp -d /tmp/sipnat-unreg.XXXXXX) || return
+	ip netns exec "$LAB_RT" "$LAB_NFQD" -c /dev/null --queue "$LAB_QNUM" \
+		--media-backend expect --control-socket "$d/s" >"$d/log" 2>&1 &
+	pid=$!
+	slowwait 10 test -S "$d/s"
+	kill -TERM $pid 2>/dev/null
+	wait_pid_exit 5 $pid >/dev/null
+	grep -q "unregistered" "$d/log" || echo "warning: helper sipnat still registered" >&2
+	rm -rf "$d"
+}
+
+# lab_expect_list: the router's expectations, both families.
+lab_expect_list()
+{
+	ip netns exec "$LAB_RT" conntrack -L expect -f ipv4 2>/dev/null
+	ip netns exec "$LAB_RT" conntrack -L expect -f ipv6 2>/dev/null
+}
+
+# lab_expectations: how many of them are sipnat's.
+lab_expectations()
+{
+	lab_expect_list | grep -c 'sipnat'
+}
+
 # lab_queue_sip: SIP (UDP 5060/5062, either direction) to nfqd's queue, with
 # xt NFQUEUE through nft_compat (the host kernel has no nft `queue`), in
 # mangle FORWARD: outbound before SNAT, inbound after DNAT.
@@ -320,11 +376,12 @@ lab_uas()
 }
 
 # lab_uac NS NAME IP RTP_PORT TARGET [SDP_IP] [SERVICE]: one call to TARGET
-# (host:port).  Sets LAB_UAC_PID; wait for it with wait_pid_exit.
+# (host:port), from SIP port LAB_UAC_PORT (5060).  Sets LAB_UAC_PID; wait
+# for it with wait_pid_exit.
 lab_uac()
 {
 	local ns=$1 name=$2 ip=$3 rtp=$4 target=$5 sdp=${6:-$3} svc=${7:-service}
-	lab_sipp "$ns" "$name" -sf "$(lab_scenario "${LAB_UAC_XML:-uac}")" -i "$ip" -p 5060 \
+	lab_sipp "$ns" "$name" -sf "$(lab_scenario "${LAB_UAC_XML:-uac}")" -i "$ip" -p "${LAB_UAC_PORT:-5060}" \
 		-mi "$ip" -mp "$rtp" -key sdp_ip "$sdp" -s "$svc" "$target"
 	LAB_UAC_PID=$LAB_PID
 }

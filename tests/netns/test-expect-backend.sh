@@ -36,9 +36,7 @@ trap cleanup EXIT
 
 LAB_QNUM=$((20 + RANDOM % 1000))
 lab_up || { fail "lab: namespaces, links and routes come up"; exit $ret; }
-probe=$(ip netns exec "$LAB_RT" "$LAB_NFQD" -c /dev/null --probe --queue "$LAB_QNUM" 2>&1)
-if ! grep -q 'nfnetlink_cthelper): yes' <<<"$probe" ||
-	! grep -q 'NFQA_CFG_F_CONNTRACK): yes' <<<"$probe"; then
+if ! lab_expect_supported; then
 	echo "SKIP: this kernel has no userspace conntrack helpers or no NFQA_CT (nfqd --probe)"
 	exit $ksft_skip
 fi
@@ -50,40 +48,11 @@ slowwait 5 ip netns exec "$LAB_RT" ping -6 -q -c1 -W1 $LAB_SERVER6 >/dev/null &&
 	slowwait 5 ip netns exec "$LAB_RT" ping -6 -q -c1 -W1 $LAB_CALLER6 >/dev/null ||
 	fail "lab: the router reaches both sides over IPv6"
 
-# nfqd without a map; it registers the helper before the rules name it.
-expect_nfqd_start()
-{
-	rm -f "$LAB_DIR/nfqd.sock"
-	ip netns exec "$LAB_RT" "$LAB_NFQD" -c /dev/null --queue "$LAB_QNUM" \
-		--media-backend expect --rewrite-from-to \
-		--control-socket "$LAB_DIR/nfqd.sock" --log-level debug \
-		>>"$LAB_DIR/nfqd.log" 2>&1 &
-	LAB_NFQD_PID=$!
-	slowwait 10 test -S "$LAB_DIR/nfqd.sock"
-}
-
-# The helper is global to the kernel and would turn later tests' `sipnat-rules
-# load` (auto) into helper mode: once the ruleset is gone, a short nfqd run
-# unregisters it (nfqd unregisters on exit when nothing names the helper).
-helper_unregister()
-{
-	local d pid
-	ip netns exec "$LAB_RT" nft delete table inet sipnat 2>/dev/null
-	d=$(mktemp -d /tmp/sipnat-unreg.XXXXXX) || return
-	ip netns exec "$LAB_RT" "$LAB_NFQD" -c /dev/null --queue "$LAB_QNUM" \
-		--media-backend expect --control-socket "$d/s" >"$d/log" 2>&1 &
-	pid=$!
-	slowwait 10 test -S "$d/s"
-	kill -TERM $pid 2>/dev/null
-	wait_pid_exit 5 $pid >/dev/null
-	grep -q "unregistered" "$d/log" || echo "warning: helper sipnat still registered" >&2
-	rm -rf "$d"
-}
-on_cleanup helper_unregister
+on_cleanup lab_helper_unregister
 
 ip netns exec "$LAB_RT" nft -f "$top/nft-rules/example-static-nat.nft" ||
 	{ fail "router loads the example firewall"; exit $ret; }
-expect_nfqd_start || { fail "nfqd starts with media-backend expect"; cat "$LAB_DIR/nfqd.log" >&2; exit $ret; }
+lab_nfqd_expect_start || { fail "nfqd starts with media-backend expect"; cat "$LAB_DIR/nfqd.log" >&2; exit $ret; }
 pass "nfqd starts with media-backend expect and no map"
 out=$(ip netns exec "$LAB_RT" "$top/scripts/sipnat-rules" load --queue "$LAB_QNUM" \
 	--sip-ports $LAB_SERVER_PUB_PORT,$LAB_SERVER_PORT 2>&1)
@@ -109,10 +78,6 @@ EOF
 # calls.sh's pinhole checks, on expectations: sipnat's in `conntrack -L
 # expect` (minus EXP_BASE left by an earlier nfqd), media of expected flows.
 EXP_BASE=0
-lab_expectations()
-{
-	{ ip netns exec "$LAB_RT" conntrack -L expect -f ipv4; ip netns exec "$LAB_RT" conntrack -L expect -f ipv6; } 2>/dev/null | grep -c 'sipnat'
-}
 lab_pinholes() { echo $(($(lab_expectations) - EXP_BASE)); }
 lab_media_pass() { nft_counter_packets "$LAB_RT" inet exptest media_pass; }
 CALL_PINHOLES=1
@@ -205,7 +170,7 @@ slowwait 3 fw_dropped_at_least $((before + 5))
 check_eq "kill: media to a port without expectation is dropped (firewall counter)" 5 \
 	$(($(nft_counter_packets "$LAB_RT" inet sipnat_example dropped) - before))
 EXP_BASE=$(lab_expectations)
-if expect_nfqd_start; then
+if lab_nfqd_expect_start; then
 	pass "nfqd restarts after SIGKILL (takes the registered helper over)"
 else
 	fail "nfqd restarts after SIGKILL"
