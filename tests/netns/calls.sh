@@ -221,3 +221,197 @@ call_no_leak_all()
 		fail "private address on the outside link: expected none, found: $n"
 	fi
 }
+
+# ---- Two phones behind one masquerade address (test-pat-two-phones.sh with
+# nfqd's PAT, test-expect-two-phones.sh with the kernel's masquerade and
+# expectations): both on SIP port 5060 and RTP port PH_RTP.  Their callers
+# outside: C1 (the lab's caller) and C2, RTP on C_RTP; C1 also calls from
+# SIP port 5070 with RTP on C_RTP_B, so two calls' media come from one
+# address (equal public media ports would make identical expectations).
+PH1=10.0.0.21 PH2=10.0.0.22
+C1=$LAB_CALLER C2=198.51.100.40
+PH_RTP=22000 C_RTP=30000 C_RTP_B=30010
+PHONES_PUB=$LAB_RT_OUT	# the router's outside address
+
+# phones_up: the phones' and C2's addresses, and media counters per phone
+# (ph1, ph2; ph1_own/ph2_own only from that phone's own caller: C1 but not
+# from C_RTP_B for phone1, C2 or C1:C_RTP_B for phone2; the source port of
+# a peer may be changed by conntrack when an earlier call's flow between
+# the same private and outside endpoints still holds the tuple) and per
+# caller (c1, c2, c1b), in table inet pat_rx.
+phones_up()
+{
+	ip -n "$LAB_IN" addr add $PH1/24 dev eth0
+	ip -n "$LAB_IN" addr add $PH2/24 dev eth0
+	ip -n "$LAB_OUT" addr add $C2/24 dev eth0
+	slowwait 5 ip netns exec "$LAB_RT" ping -q -c1 -W1 $PH1 >/dev/null &&
+		slowwait 5 ip netns exec "$LAB_RT" ping -q -c1 -W1 $PH2 >/dev/null &&
+		slowwait 5 ip netns exec "$LAB_RT" ping -q -c1 -W1 $C2 >/dev/null || return 1
+	ip netns exec "$LAB_IN" nft -f - <<-EOF2 || return 1
+	table inet pat_rx {
+		counter ph1 { }
+		counter ph2 { }
+		counter ph1_own { }
+		counter ph2_own { }
+		chain input {
+			type filter hook input priority 0; policy accept;
+			ip daddr $PH1 udp dport $PH_RTP counter name ph1
+			ip daddr $PH2 udp dport $PH_RTP counter name ph2
+			ip daddr $PH1 udp dport $PH_RTP ip saddr $C1 udp sport != $C_RTP_B counter name ph1_own
+			ip daddr $PH2 udp dport $PH_RTP ip saddr $C2 counter name ph2_own
+			ip daddr $PH2 udp dport $PH_RTP ip saddr . udp sport { $C1 . $C_RTP_B } counter name ph2_own
+		}
+	}
+	EOF2
+	ip netns exec "$LAB_OUT" nft -f - <<-EOF2
+	table inet pat_rx {
+		counter c1 { }
+		counter c2 { }
+		counter c1b { }
+		chain input {
+			type filter hook input priority 0; policy accept;
+			ip daddr $C1 udp dport $C_RTP counter name c1
+			ip daddr $C2 udp dport $C_RTP counter name c2
+			ip daddr $C1 udp dport $C_RTP_B counter name c1b
+		}
+	}
+	EOF2
+}
+
+phones_rx() { nft_counter_packets "$1" inet pat_rx "$2"; }
+phones_reset()
+{
+	ip netns exec "$LAB_IN" nft reset counters table inet pat_rx >/dev/null
+	ip netns exec "$LAB_OUT" nft reset counters table inet pat_rx >/dev/null
+}
+
+# phones_register: kamailio outside, both phones register there (as phone1,
+# phone2).  kamailio must store two distinct public Contacts, each the
+# address:port the REGISTER came from (what the NAT really uses).
+phones_register()
+{
+	local n ct from ct1 ct2 from1 from2
+	call_capture
+	lab_kamailio "$LAB_OUT" $LAB_REGISTRAR || fail "kamailio listens on $LAB_REGISTRAR:5060"
+	lab_register "$LAB_IN" reg1 $PH1 5060 phone1 $LAB_REGISTRAR:5060
+	check_eq "phone1 registers (sipp exit)" 0 $?
+	lab_register "$LAB_IN" reg2 $PH2 5060 phone2 $LAB_REGISTRAR:5060
+	check_eq "phone2 registers (sipp exit)" 0 $?
+	for n in 1 2; do
+		# (no process substitution: the guest has no /dev/fd)
+		read -r ct from <<<"$(sed -n "s/.*REGISTER sip:phone$n@.* contact <sip:phone$n@\([^>]*\)> from \([^ ]*\)$/\1 \2/p" \
+			"$LAB_DIR/kamailio.log" | tail -n1)"
+		printf -v "ct$n" '%s' "${ct:-}"
+		printf -v "from$n" '%s' "${from:-}"
+	done
+	case "$ct1 $ct2" in
+	"$PHONES_PUB:"*" $PHONES_PUB:"*)
+		if [ "${ct1#*:}" != "${ct2#*:}" ]; then
+			pass "kamailio stores distinct public Contacts: $ct1 and $ct2"
+		else
+			fail "kamailio's Contacts: expected $PHONES_PUB with two distinct ports, found '$ct1' '$ct2'"
+		fi ;;
+	*) fail "kamailio's Contacts: expected $PHONES_PUB:PORT each, found '$ct1' '$ct2'" ;;
+	esac
+	if [ -n "$ct1" ] && [ -n "$ct2" ] && [ "$ct1 $ct2" = "$from1 $from2" ]; then
+		pass "each Contact is the address:port its REGISTER came from"
+	else
+		fail "Contacts vs where the REGISTERs came from: expected equal, found '$ct1' '$ct2' vs '$from1' '$from2'"
+	fi
+}
+
+# phones_in WHAT SRC2 RTP2 SIPPORT2: both phones called through kamailio at
+# the same time, phone1 by C1 (SIP 5060, RTP C_RTP), phone2 by SRC2 from
+# SIP port SIPPORT2 with RTP on RTP2.  PHONES_DURING (a command), if set,
+# runs while the calls are up.  Each call completes, each phone gets its
+# own caller's RTP only, and each caller gets RTP.
+phones_in()
+{
+	local what=$1 src2=$2 rtp2=$3 sport2=$4 u1 u2 c1 c2 r1 r2 r3 r4 cnt2
+	cnt2=$([ "$src2" = $C2 ] && echo c2 || echo c1b)
+	phones_reset
+	call_capture
+	lab_uas "$LAB_IN" "$what-1-uas" $PH1 5060 $PH_RTP; u1=$LAB_UAS_PID
+	lab_uas "$LAB_IN" "$what-2-uas" $PH2 5060 $PH_RTP; u2=$LAB_UAS_PID
+	lab_uac "$LAB_OUT" "$what-1-uac" $C1 $C_RTP $LAB_REGISTRAR:5060 $C1 phone1; c1=$LAB_UAC_PID
+	LAB_UAC_PORT=$sport2 lab_uac "$LAB_OUT" "$what-2-uac" "$src2" "$rtp2" $LAB_REGISTRAR:5060 \
+		"$src2" phone2; c2=$LAB_UAC_PID
+	[ -z "${PHONES_DURING:-}" ] || $PHONES_DURING "$what" $c1 $c2
+	wait_pid_exit 30 $c1; r1=$?
+	wait_pid_exit 30 $c2; r2=$?
+	wait_pid_exit 10 $u1; r3=$?
+	wait_pid_exit 10 $u2; r4=$?
+	check_eq "$what: call to phone1 via kamailio completes (caller, phone sipp exits)" "0 0" "$r1 $r3"
+	check_eq "$what: call to phone2 via kamailio completes (caller, phone sipp exits)" "0 0" "$r2 $r4"
+	check_eq "$what: phone1 gets its caller's RTP, only that (all, own)" \
+		"$LAB_PCAP_PACKETS $LAB_PCAP_PACKETS" "$(phones_rx "$LAB_IN" ph1) $(phones_rx "$LAB_IN" ph1_own)"
+	check_eq "$what: phone2 gets its caller's RTP, only that (all, own)" \
+		"$LAB_PCAP_PACKETS $LAB_PCAP_PACKETS" "$(phones_rx "$LAB_IN" ph2) $(phones_rx "$LAB_IN" ph2_own)"
+	check_eq "$what: caller1 gets phone1's RTP" $LAB_PCAP_PACKETS "$(phones_rx "$LAB_OUT" c1)"
+	check_eq "$what: caller2 ($src2:$rtp2) gets phone2's RTP" $LAB_PCAP_PACKETS \
+		"$(phones_rx "$LAB_OUT" $cnt2)"
+}
+
+# phones_out WHAT: both phones call out at the same time (from 5060, the
+# same RTP port), phone1 to C1, phone2 to C2; same checks the other way.
+phones_out()
+{
+	local what=$1 u1 u2 c1 c2 r1 r2 r3 r4
+	phones_reset
+	call_capture
+	lab_uas "$LAB_OUT" "$what-1-uas" $C1 5060 $C_RTP; u1=$LAB_UAS_PID
+	lab_uas "$LAB_OUT" "$what-2-uas" $C2 5060 $C_RTP; u2=$LAB_UAS_PID
+	lab_uac "$LAB_IN" "$what-1-uac" $PH1 $PH_RTP $C1:5060; c1=$LAB_UAC_PID
+	lab_uac "$LAB_IN" "$what-2-uac" $PH2 $PH_RTP $C2:5060; c2=$LAB_UAC_PID
+	[ -z "${PHONES_DURING:-}" ] || $PHONES_DURING "$what" $c1 $c2
+	wait_pid_exit 30 $c1; r1=$?
+	wait_pid_exit 30 $c2; r2=$?
+	wait_pid_exit 10 $u1; r3=$?
+	wait_pid_exit 10 $u2; r4=$?
+	check_eq "$what: phone1 calls out (phone, callee sipp exits)" "0 0" "$r1 $r3"
+	check_eq "$what: phone2 calls out (phone, callee sipp exits)" "0 0" "$r2 $r4"
+	check_eq "$what: phone1 gets its callee's RTP, only that (all, own)" \
+		"$LAB_PCAP_PACKETS $LAB_PCAP_PACKETS" "$(phones_rx "$LAB_IN" ph1) $(phones_rx "$LAB_IN" ph1_own)"
+	check_eq "$what: phone2 gets its callee's RTP, only that (all, own)" \
+		"$LAB_PCAP_PACKETS $LAB_PCAP_PACKETS" "$(phones_rx "$LAB_IN" ph2) $(phones_rx "$LAB_IN" ph2_own)"
+	check_eq "$what: callee1 gets phone1's RTP" $LAB_PCAP_PACKETS "$(phones_rx "$LAB_OUT" c1)"
+	check_eq "$what: callee2 gets phone2's RTP" $LAB_PCAP_PACKETS "$(phones_rx "$LAB_OUT" c2)"
+}
+
+# phones_via: the phones' REGISTERs on the outside link have the Via
+# sent-by they came from (the public address:port).  Read after the calls:
+# in the guest reading the capture takes long enough for the
+# registrations' conntrack entries to time out.
+phones_via()
+{
+	local via
+	lab_capture_sync calls
+	via=$(tshark -n -r "$LAB_DIR/calls.pcap" -Y "sip.Method == REGISTER && ip.src == $PHONES_PUB" \
+		-T fields -e sip.Via -e ip.src -e udp.srcport 2>/dev/null |
+		awk -F'\t' '{ v = $1; sub(/;.*/, "", v); sub(/.* /, "", v); n++ }
+			v != $2 ":" $3 { bad = bad v " from " $2 ":" $3 ";" }
+			END { print (n >= 2 ? "both" : n + 0), (bad == "" ? "ok" : bad) }')
+	check_eq "the phones' REGISTERs outside: Via sent-by is their public address:port" "both ok" "$via"
+}
+
+# phones_sdp [WHAT]: "c= m=port" of every SDP the phones sent out (source
+# PHONES_PUB on the outside link; only call WHAT's if given), unique lines.
+phones_sdp()
+{
+	local f="sdp && ip.src == $PHONES_PUB"
+	[ -n "${1:-}" ] && f="$f && sip.Call-ID contains \"@$1-\""
+	lab_capture_sync calls
+	tshark -n -r "$LAB_DIR/calls.pcap" -Y "$f" -T fields \
+		-e sdp.connection_info.address -e sdp.media.port 2>/dev/null | sort -u
+}
+
+# phones_no_leak: no private address of the inside net in any SIP/SDP on
+# the outside link.
+phones_no_leak()
+{
+	local n
+	lab_capture_sync calls
+	n=$(tshark -n -r "$LAB_DIR/calls.pcap" -Y sip -V 2>/dev/null |
+		grep -E "(^|[^0-9.])10\.0\.0\.[0-9]+([^0-9]|\$)" | sed 's/^ *//' | sort -u | head -n 3 | tr '\n' ';')
+	check_eq "no private address in SIP/SDP on the outside link ($(lab_sip_count calls) messages)" "" "$n"
+}

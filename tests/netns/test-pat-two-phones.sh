@@ -25,40 +25,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 call_require_tools
 trap cleanup EXIT
 
-PH1=10.0.0.21 PH2=10.0.0.22		# the phones
-C1=198.51.100.20 C2=198.51.100.40	# their callers (C1 is the lab's caller)
-PUB=$LAB_RT_OUT				# the router's outside address
-RTP_PH=22000 RTP_C=30000
+PUB=$PHONES_PUB
 
 lab_up || { fail "lab: namespaces, links and routes come up"; exit $ret; }
-ip -n "$LAB_IN" addr add $PH1/24 dev eth0
-ip -n "$LAB_IN" addr add $PH2/24 dev eth0
-ip -n "$LAB_OUT" addr add $C2/24 dev eth0
-slowwait 5 ip netns exec "$LAB_RT" ping -q -c1 -W1 $PH2 >/dev/null
-slowwait 5 ip netns exec "$LAB_RT" ping -q -c1 -W1 $C2 >/dev/null
-# Media per phone and per caller: same ports, so count by address too.
-ip netns exec "$LAB_IN" nft -f - <<EOF2
-table inet pat_rx {
-	counter ph1 { }
-	counter ph2 { }
-	chain input {
-		type filter hook input priority 0; policy accept;
-		ip daddr $PH1 udp dport $RTP_PH counter name ph1
-		ip daddr $PH2 udp dport $RTP_PH counter name ph2
-	}
-}
-EOF2
-ip netns exec "$LAB_OUT" nft -f - <<EOF2
-table inet pat_rx {
-	counter c1 { }
-	counter c2 { }
-	chain input {
-		type filter hook input priority 0; policy accept;
-		ip daddr $C1 udp dport $RTP_C counter name c1
-		ip daddr $C2 udp dport $RTP_C counter name c2
-	}
-}
-EOF2
+phones_up || { fail "lab: the phones' and second caller's addresses, counters"; exit $ret; }
 
 # The router: the admin's masquerade, forward accepts all; sipnat's rules
 # (maps, SIP queue) and nfqd masquerading 10.0.0.0/24 behind $PUB.
@@ -89,12 +59,6 @@ else
 	exit $ret
 fi
 
-pat_rx() { nft_counter_packets "$1" inet pat_rx "$2"; }
-pat_reset()
-{
-	ip netns exec "$LAB_IN" nft reset counters table inet pat_rx >/dev/null
-	ip netns exec "$LAB_OUT" nft reset counters table inet pat_rx >/dev/null
-}
 # pat_elems MAP: elements in one of nfqd's maps (" : " once per element,
 # once in the type line).
 pat_elems()
@@ -111,77 +75,31 @@ pat_elems_ge6()
 	[ "$PAT_DNAT" -ge 6 ] && [ "$PAT_SNAT" -ge 6 ]
 }
 
-call_capture
-lab_kamailio "$LAB_OUT" $LAB_REGISTRAR || fail "kamailio listens on $LAB_REGISTRAR:5060"
-
 # 1. registrations
-lab_register "$LAB_IN" reg1 $PH1 5060 phone1 $LAB_REGISTRAR:5060
-check_eq "phone1 registers (sipp exit)" 0 $?
-lab_register "$LAB_IN" reg2 $PH2 5060 phone2 $LAB_REGISTRAR:5060
-check_eq "phone2 registers (sipp exit)" 0 $?
-ct1=$(grep -o "REGISTER sip:phone1@.* contact <sip:phone1@[^>]*>" "$LAB_DIR/kamailio.log" |
-	sed 's/.*<sip:phone1@//; s/>.*//' | tail -n1)
-ct2=$(grep -o "REGISTER sip:phone2@.* contact <sip:phone2@[^>]*>" "$LAB_DIR/kamailio.log" |
-	sed 's/.*<sip:phone2@//; s/>.*//' | tail -n1)
-case "$ct1 $ct2" in
-"$PUB:"*" $PUB:"*)
-	if [ "${ct1#*:}" != "${ct2#*:}" ] && [ "${ct1#*:}" != 5060 ]; then
-		pass "kamailio stores distinct public Contacts: $ct1 and $ct2"
-	else
-		fail "kamailio's Contacts: expected $PUB with two distinct leased ports, found '$ct1' '$ct2'"
-	fi ;;
-*) fail "kamailio's Contacts: expected $PUB:PORT each, found '$ct1' '$ct2'" ;;
-esac
+phones_register
 
-# 2. both phones called through kamailio at once; the calls last 4 s, so
-# that both phones' media leases are seen together (they end at BYE)
-pat_reset
-LAB_HOLD_MS=4000 lab_uas "$LAB_IN" in1-uas $PH1 5060 $RTP_PH; u1=$LAB_UAS_PID
-LAB_HOLD_MS=4000 lab_uas "$LAB_IN" in2-uas $PH2 5060 $RTP_PH; u2=$LAB_UAS_PID
-LAB_HOLD_MS=4000 lab_uac "$LAB_OUT" in1-uac $C1 $RTP_C $LAB_REGISTRAR:5060 $C1 phone1; c1=$LAB_UAC_PID
-LAB_HOLD_MS=4000 lab_uac "$LAB_OUT" in2-uac $C2 $RTP_C $LAB_REGISTRAR:5060 $C2 phone2; c2=$LAB_UAC_PID
-slowwait 20 pat_elems_ge6
-check_ge "nft map pat_dnat4 holds signalling and media of both phones" 6 "${PAT_DNAT:-0}"
-check_ge "nft map pat_snat4 likewise" 6 "${PAT_SNAT:-0}"
-wait_pid_exit 30 $c1; r1=$?
-wait_pid_exit 30 $c2; r2=$?
-wait_pid_exit 10 $u1; r3=$?
-wait_pid_exit 10 $u2; r4=$?
-check_eq "call to phone1 via kamailio completes (caller, phone sipp exits)" "0 0" "$r1 $r3"
-check_eq "call to phone2 via kamailio completes (caller, phone sipp exits)" "0 0" "$r2 $r4"
-check_eq "phone1 gets its caller's RTP, only that" $LAB_PCAP_PACKETS "$(pat_rx "$LAB_IN" ph1)"
-check_eq "phone2 gets its caller's RTP, only that" $LAB_PCAP_PACKETS "$(pat_rx "$LAB_IN" ph2)"
-check_eq "caller1 gets phone1's RTP" $LAB_PCAP_PACKETS "$(pat_rx "$LAB_OUT" c1)"
-check_eq "caller2 gets phone2's RTP" $LAB_PCAP_PACKETS "$(pat_rx "$LAB_OUT" c2)"
+# 2. both phones called through kamailio at once; nfqd's map elements
+# while the calls are up; the calls last 4 s, so that both phones' media
+# leases are seen together (they end at BYE)
+pat_during()
+{
+	slowwait 20 pat_elems_ge6
+	check_ge "$1: nft map pat_dnat4 holds signalling and media of both phones" 6 "${PAT_DNAT:-0}"
+	check_ge "$1: nft map pat_snat4 likewise" 6 "${PAT_SNAT:-0}"
+}
+LAB_HOLD_MS=4000 PHONES_DURING=pat_during phones_in in $C2 $C_RTP 5060
 
 # 3. both phones call out at once (from 5060, the same RTP port)
-pat_reset
-lab_uas "$LAB_OUT" out1-uas $C1 5060 $RTP_C; u1=$LAB_UAS_PID
-lab_uas "$LAB_OUT" out2-uas $C2 5060 $RTP_C; u2=$LAB_UAS_PID
-lab_uac "$LAB_IN" out1-uac $PH1 $RTP_PH $C1:5060; c1=$LAB_UAC_PID
-lab_uac "$LAB_IN" out2-uac $PH2 $RTP_PH $C2:5060; c2=$LAB_UAC_PID
-wait_pid_exit 30 $c1; r1=$?
-wait_pid_exit 30 $c2; r2=$?
-wait_pid_exit 10 $u1; r3=$?
-wait_pid_exit 10 $u2; r4=$?
-check_eq "phone1 calls out (phone, callee sipp exits)" "0 0" "$r1 $r3"
-check_eq "phone2 calls out (phone, callee sipp exits)" "0 0" "$r2 $r4"
-check_eq "phone1 gets its callee's RTP" $LAB_PCAP_PACKETS "$(pat_rx "$LAB_IN" ph1)"
-check_eq "phone2 gets its callee's RTP" $LAB_PCAP_PACKETS "$(pat_rx "$LAB_IN" ph2)"
-check_eq "callee1 gets phone1's RTP" $LAB_PCAP_PACKETS "$(pat_rx "$LAB_OUT" c1)"
-check_eq "callee2 gets phone2's RTP" $LAB_PCAP_PACKETS "$(pat_rx "$LAB_OUT" c2)"
+phones_out out
 
 # 4. the outside link: no private address, and the phones' SDP carries
 # leased public media ports only (distinct: each call's pair is released at
 # its BYE, so a phone's next call may get another pair)
-lab_capture_sync calls
-n=$(tshark -n -r "$LAB_DIR/calls.pcap" -Y sip -V 2>/dev/null |
-	grep -E "(^|[^0-9.])10\.0\.0\.[0-9]+([^0-9]|\$)" | sed 's/^ *//' | sort -u | head -n 3 | tr '\n' ';')
-check_eq "no private address in SIP/SDP on the outside link" "" "$n"
-m=$(tshark -n -r "$LAB_DIR/calls.pcap" -Y "sdp && ip.src == $PUB" -T fields \
-	-e sdp.connection_info.address -e sdp.media.port 2>/dev/null | sort -u)
-nports=$(echo "$m" | awk -v pub=$PUB '$1 == pub && $2 != '$RTP_PH' { print $2 }' | sort -u | wc -l)
-nother=$(echo "$m" | awk -v pub=$PUB 'NF && ($1 != pub || $2 == '$RTP_PH')' | wc -l)
+phones_no_leak
+phones_via
+m=$(phones_sdp)
+nports=$(echo "$m" | awk -v pub=$PUB '$1 == pub && $2 != '$PH_RTP' { print $2 }' | sort -u | wc -l)
+nother=$(echo "$m" | awk -v pub=$PUB 'NF && ($1 != pub || $2 == '$PH_RTP')' | wc -l)
 check_ge "phones' SDP outside: $PUB with distinct leased media ports ($(echo $m))" \
 	2 "$nports"
 check_eq "phones' SDP outside: no other address or the private RTP port" 0 "$nother"
