@@ -181,6 +181,17 @@ call_registrar()
 	wait_pid_exit 5 "$LAB_KAMAILIO_PID" >/dev/null 2>&1
 }
 
+# call_basic_set: the calls every NAT set-up must carry, each with its own
+# PASS/FAIL lines: in and out over IPv4 and IPv6, and one via the registrar.
+call_basic_set()
+{
+	call_in "in-ipv4" $LAB_SERVER $LAB_SERVER_PUB $LAB_CALLER
+	call_in "in-ipv6" $LAB_SERVER6 $LAB_SERVER6_PUB $LAB_CALLER6
+	call_out "out-ipv4" $LAB_PHONE $LAB_PHONE_PUB $LAB_CALLER
+	call_out "out-ipv6" $LAB_PHONE6 $LAB_PHONE6_PUB $LAB_CALLER6
+	call_registrar "registrar-ipv4"
+}
+
 # call_rejected WHAT: the caller outside calls the server, which answers
 # with early media (183 with SDP, RTP to the caller) and then rejects the
 # call (486); the pinholes opened for the early media must close.

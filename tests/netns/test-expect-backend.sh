@@ -82,11 +82,7 @@ lab_pinholes() { echo $(($(lab_expectations) - EXP_BASE)); }
 lab_media_pass() { nft_counter_packets "$LAB_RT" inet exptest media_pass; }
 CALL_PINHOLES=1
 
-call_in "in-ipv4" $LAB_SERVER $LAB_SERVER_PUB $LAB_CALLER
-call_in "in-ipv6" $LAB_SERVER6 $LAB_SERVER6_PUB $LAB_CALLER6
-call_out "out-ipv4" $LAB_PHONE $LAB_PHONE_PUB $LAB_CALLER
-call_out "out-ipv6" $LAB_PHONE6 $LAB_PHONE6_PUB $LAB_CALLER6
-call_registrar "registrar-ipv4"
+call_basic_set
 
 # 4. Expectation classes.  Both peers offer/answer audio plus
 # "m=image <rtp+4> udptl t38"; the image stream's RTCP-style pinhole at +5

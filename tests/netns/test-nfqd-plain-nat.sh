@@ -29,11 +29,7 @@ else
 	exit $ret
 fi
 
-call_in "in-ipv4" $LAB_SERVER $LAB_SERVER_PUB $LAB_CALLER
-call_in "in-ipv6" $LAB_SERVER6 $LAB_SERVER6_PUB $LAB_CALLER6
-call_out "out-ipv4" $LAB_PHONE $LAB_PHONE_PUB $LAB_CALLER
-call_out "out-ipv6" $LAB_PHONE6 $LAB_PHONE6_PUB $LAB_CALLER6
-call_registrar "registrar-ipv4"
+call_basic_set
 call_rejected "rejected-ipv4"
 call_no_leak_all
 
